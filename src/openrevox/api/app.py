@@ -1,0 +1,101 @@
+"""The FastAPI application: routes at ``/`` and (through PathNormalizer) under ``/api``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
+
+from openrevox import __version__
+from openrevox.api.deps import AppServices
+from openrevox.api.docs import install_docs
+from openrevox.api.errors import install_error_handlers
+from openrevox.api.middleware import PathNormalizer
+from openrevox.api.ratelimit import RateLimiter
+from openrevox.api.routes import account, assistants, calls, phone_numbers, voices
+from openrevox.domain.clock import Clock, SystemClock
+from openrevox.services.organizations import NewOrganization, bootstrap_if_empty
+from openrevox.services.voices import VoiceService
+from openrevox.settings import Settings
+from openrevox.store.db import Database, create_engine
+from openrevox.store.migrate import upgrade_to_head_async
+
+log = logging.getLogger("openrevox")
+
+DESCRIPTION = """\
+openrevox speaks the Revox REST API. Every route is served at `/` and under `/api`
+(point the official SDK at `http://host:8000/api`). Authenticate with
+`Authorization: Bearer sk_live_...` or a test-mode key `sk_test_...`.
+
+Errors are JSON: `{"error": {"type", "message", "param", "code"}}`; 400 malformed JSON,
+401 bad key, 404 unknown id (also another organization's), 409 business conflict
+(`x-should-retry: false`), 422 invalid field (`param` names it), 429 with `Retry-After`.
+"""
+
+
+def announce_bootstrap(created: NewOrganization) -> None:
+    lines = [
+        "",
+        "openrevox: first start, created the default organization. Keys (shown once):",
+        f"  live key: {created.live_key}",
+    ]
+    if created.test_key:
+        lines.append(f"  test key: {created.test_key}")
+    print("\n".join(lines) + "\n", flush=True)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True
+) -> FastAPI:
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_to_head_async(settings.database_url)
+        db = Database(create_engine(settings.database_url))
+        try:
+            async with db.transaction() as conn:
+                created = await bootstrap_if_empty(
+                    conn,
+                    country=settings.default_country,
+                    now=clock.now(),
+                    live_key=settings.bootstrap_api_key,
+                )
+        except IntegrityError:
+            created = None  # another process bootstrapped at the same moment
+        if created is not None:
+            announce_bootstrap(created)
+        app.state.services = AppServices(
+            settings=settings,
+            db=db,
+            clock=clock,
+            rate_limiter=RateLimiter(
+                per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+            ),
+            voices=VoiceService.from_settings(settings),
+        )
+        try:
+            yield
+        finally:
+            await app.state.services.voices.aclose()
+            await db.dispose()
+
+    app = FastAPI(
+        title="openrevox",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    install_docs(app)
+    for module in (account, assistants, calls, phone_numbers, voices):
+        app.include_router(module.router)
+    app.add_middleware(PathNormalizer)
+    return app

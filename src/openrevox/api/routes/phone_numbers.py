@@ -1,0 +1,116 @@
+"""GET /phone-numbers, PATCH and DELETE /phone-numbers/{id}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openrevox.api.deps import Auth, Services
+from openrevox.api.responses import JSON, success
+from openrevox.api.schemas.common import WireModel
+from openrevox.api.wire import assistant_wire, member_wire
+from openrevox.domain.clock import iso
+from openrevox.errors import InvalidField, NotFound
+from openrevox.store.repositories import accounts, assistants, phone_numbers
+from openrevox.store.repositories.accounts import Principal
+from openrevox.store.repositories.assistants import Member
+from openrevox.store.repositories.phone_numbers import PhoneNumberRecord
+
+router = APIRouter(prefix="/phone-numbers", tags=["phone numbers"])
+
+
+class PhoneNumberPatch(WireModel):
+    inbound_assistant_id: str | None = None
+    label: Annotated[str, Field(max_length=200)] | None = None
+
+
+async def phone_number_wire(
+    conn: AsyncConnection, principal: Principal, record: PhoneNumberRecord
+) -> dict[str, Any]:
+    assistant = None
+    if record.inbound_assistant_id:
+        found = await assistants.get(
+            conn,
+            organization_id=principal.organization_id,
+            mode=principal.mode,
+            assistant_id=record.inbound_assistant_id,
+        )
+        assistant = assistant_wire(found) if found else None
+    creator = None
+    if record.created_by:
+        user = await accounts.get_user(conn, record.created_by)
+        if user:
+            creator = Member(user.id, user.email, user.first_name, user.last_name)
+    return {
+        "id": record.id,
+        "created_at": iso(record.created_at),
+        "created_by": member_wire(creator),
+        "inbound_assistant": assistant,
+        "inbound_sip_uri": None,
+        "label": record.label,
+        "livekit_outbound_trunk_id": None,
+        "phone_number": record.phone_number,
+        "provider": record.provider,
+        "source": record.source,
+        "type": record.type,
+    }
+
+
+async def _get_or_404(conn: AsyncConnection, principal: Principal, phone_number_id: str) -> PhoneNumberRecord:
+    record = await phone_numbers.get(
+        conn, organization_id=principal.organization_id, mode=principal.mode, phone_number_id=phone_number_id
+    )
+    if record is None:
+        raise NotFound(f"no phone number with id '{phone_number_id}'", param="id")
+    return record
+
+
+@router.get("", summary="Get the organization's phone numbers")
+async def list_phone_numbers(principal: Auth, services: Services) -> JSON:
+    async with services.db.read() as conn:
+        records = await phone_numbers.list_for(
+            conn, organization_id=principal.organization_id, mode=principal.mode
+        )
+        items = [await phone_number_wire(conn, principal, record) for record in records]
+    return JSON({"phone_numbers": items})
+
+
+@router.patch("/{phone_number_id}", summary="Update a phone number's label or inbound assistant")
+async def update_phone_number(
+    phone_number_id: str, principal: Auth, services: Services, body: PhoneNumberPatch | None = None
+) -> JSON:
+    body = body or PhoneNumberPatch()
+    async with services.db.transaction() as conn:
+        record = await _get_or_404(conn, principal, phone_number_id)
+        changes: dict[str, object] = {}
+        if "label" in body.given():
+            changes["label"] = body.label
+        if "inbound_assistant_id" in body.given():
+            if body.inbound_assistant_id is not None:
+                found = await assistants.get(
+                    conn,
+                    organization_id=principal.organization_id,
+                    mode=principal.mode,
+                    assistant_id=body.inbound_assistant_id,
+                )
+                if found is None:
+                    raise InvalidField(
+                        f"no assistant with id '{body.inbound_assistant_id}'",
+                        param="inbound_assistant_id",
+                    )
+            changes["inbound_assistant_id"] = body.inbound_assistant_id
+        await phone_numbers.update(conn, phone_number_id=record.id, changes=changes)
+        updated = await _get_or_404(conn, principal, phone_number_id)
+        payload = {"phone_number": await phone_number_wire(conn, principal, updated)}
+    return JSON(payload)
+
+
+@router.delete("/{phone_number_id}", summary="Delete a phone number")
+async def delete_phone_number(phone_number_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.transaction() as conn:
+        record = await _get_or_404(conn, principal, phone_number_id)
+        await phone_numbers.delete(conn, phone_number_id=record.id)
+    return success()

@@ -1,0 +1,135 @@
+"""Objects as the wire shows them: every key of the contract, null where empty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openrevox.domain.clock import iso
+from openrevox.domain.lifecycle import OrderStatus, deprecated_flags, is_terminal
+from openrevox.store.repositories.accounts import User
+from openrevox.store.repositories.assistants import AssistantRecord, Member
+from openrevox.store.repositories.calls import AttemptRecord, CallView
+
+
+def member_wire(member: Member | None) -> dict[str, Any] | None:
+    if member is None:
+        return None
+    return {
+        "id": member.id,
+        "email": member.email,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+    }
+
+
+def assistant_wire(record: AssistantRecord) -> dict[str, Any]:
+    config = record.config
+    destinations = config.get("transfer_destinations") or None
+    pending = sum(1 for item in record.faq_items if item.needs_human_answer)
+    return {
+        "id": record.id,
+        **config,
+        "name": record.name,
+        "organization_id": record.organization_id,
+        "created_at": iso(record.created_at),
+        "updated_at": iso(record.updated_at),
+        "created_by": member_wire(record.created_by),
+        "faq_items": [
+            {
+                "id": item.id,
+                "question": item.question,
+                "answer": item.answer,
+                "needs_human_answer": item.needs_human_answer,
+                "source": item.source,
+            }
+            for item in record.faq_items
+        ],
+        "pending_faq_count": pending,
+        "is_inbound_receptionist": None,
+        "is_realestate_assistant": None,
+        # SDK <= 0.3.0 read the single transfer number.
+        "transfer_phone_number": destinations[0]["phone_number"] if destinations else None,
+    }
+
+
+def user_wire(user: User, country: str) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "created_at": iso(user.created_at),
+        "email": user.email,
+        "first_name": user.first_name,
+        "has_completed_onboarding": user.has_completed_onboarding,
+        "last_name": user.last_name,
+        "organization_id": user.organization_id,
+        "updated_at": iso(user.updated_at),
+        "organization_country": country,
+    }
+
+
+def attempt_wire(attempt: AttemptRecord, recording_url: str | None = None) -> dict[str, Any]:
+    return {
+        "id": attempt.id,
+        "answered_at": iso(attempt.answered_at),
+        "dial_error": attempt.dial_error,
+        "ended_at": iso(attempt.ended_at),
+        "handled_by_ai": attempt.handled_by_ai,
+        "handled_by_human": attempt.handled_by_human,
+        "handled_by_user": None,
+        "phone_number": attempt.phone_number,
+        "recording_url": recording_url,
+        "result": attempt.result,
+        "started_at": iso(attempt.started_at),
+        "status": attempt.status,
+        "assistants_used": None,
+        "email_log": None,
+        "end_reason": attempt.end_reason,
+        "ended_by": attempt.ended_by,
+        "post_call_transcript": None,
+        "sms_log": None,
+        "speech_events": None,
+        "structured_output": attempt.structured_output,
+        "transcript": attempt.transcript,
+    }
+
+
+_CONTACT_KEYS = ("company", "email", "first_name", "job_title", "last_name")
+
+
+def call_wire(view: CallView) -> dict[str, Any]:
+    order = view.order
+    attempts = [attempt_wire(attempt) for attempt in view.attempts]
+    is_cancelled, is_completed = deprecated_flags(OrderStatus(order.status))
+    pending = not is_terminal(OrderStatus(order.status))
+    return {
+        "id": order.id,
+        "assignee": None,
+        "assistant": order.assistant,
+        "call_attempts": attempts,
+        "call_retry_config": order.call_retry_config,
+        "calls_count": order.calls_count,
+        "campaign": (
+            {"id": order.campaign_id, "name": order.campaign_name} if order.campaign_id else None
+        ),
+        "contact": {key: order.contact.get(key) for key in _CONTACT_KEYS},
+        "created_at": iso(order.created_at),
+        "direction": order.direction,
+        "first_sentence_delay_ms": order.assistant.get("first_sentence_delay_ms", 400),
+        "from_phone_number": order.from_phone_number,
+        "is_cancelled": is_cancelled,
+        "is_completed": is_completed,
+        "last_call_attempt": attempts[0] if attempts else None,
+        "llm_model": order.assistant.get("llm_model"),
+        "metadata": order.metadata,
+        "organization_id": order.organization_id,
+        "prompt_variables": order.prompt_variables,
+        "scheduled_at": iso(order.scheduled_at),
+        "status": order.status,
+        "to_phone_number": order.to_phone_number,
+        "updated_at": iso(order.updated_at),
+        "follow_up_emails": None,
+        "outcome": order.outcome,
+        "outcome_summary": order.outcome_summary,
+        "slack_channel_ids": None,
+        # Legacy (SDK 0.0.3): the next planned dial, null once the order has ended.
+        "next_call_at": iso(order.scheduled_at) if pending else None,
+    }

@@ -1,0 +1,189 @@
+"""The ``openrevox`` command: run the server, migrate, manage organizations and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from openrevox.settings import Settings
+from openrevox.store.db import Database, create_engine
+from openrevox.store.migrate import upgrade_to_head
+
+app = typer.Typer(help="openrevox: a self-hostable AI phone-calling platform (Revox API).")
+keys_app = typer.Typer(help="Create, list and revoke API keys.")
+orgs_app = typer.Typer(help="Create organizations.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(orgs_app, name="orgs")
+
+T = TypeVar("T")
+HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
+PortOption = Annotated[int, typer.Option(help="TCP port.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    upgrade_to_head(settings.database_url)
+
+    async def main() -> T:
+        db = Database(create_engine(settings.database_url, pool_size=1))
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from openrevox.api.app import create_app
+
+    settings = Settings.from_env()
+    upgrade_to_head(settings.database_url)
+    uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+    """Run the API (embedded default: SQLite, simulated network, sandbox agent)."""
+    _serve(host, port)
+
+
+@app.command()
+def api(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+    """Run an API process only (scale-out: several behind a load balancer)."""
+    _serve(host, port)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest schema."""
+    settings = Settings.from_env()
+    upgrade_to_head(settings.database_url)
+    typer.echo(f"database is up to date ({settings.database_url.split('@')[-1]})")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Argument(help="Organization name.")],
+    email: Annotated[str, typer.Option(help="Email of its first user.")] = "",
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country.")] = "US",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an organization with a user, a live key, a test key and sandbox lines."""
+    from openrevox.services.organizations import create_organization_with_keys
+
+    async def work(db: Database) -> dict[str, Any]:
+        async with db.transaction() as conn:
+            created = await create_organization_with_keys(
+                conn,
+                name=name,
+                email=email or f"owner+{_now().timestamp():.0f}@{name.lower().replace(' ', '-')}.local",
+                country=country.upper(),
+                now=_now(),
+            )
+        return {
+            "organization_id": created.organization.id,
+            "user_id": created.user.id,
+            "live_key": created.live_key,
+            "test_key": created.test_key,
+        }
+
+    result = _run_with_db(Settings.from_env(), work)
+    _print(result, as_json)
+
+
+@keys_app.command("create")
+def keys_create(
+    organization: Annotated[str, typer.Option("--org", help="Organization id (default: the first).")] = "",
+    mode: Annotated[str, typer.Option(help="live or test.")] = "live",
+    name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "cli",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API key; the secret is printed once."""
+    from openrevox.store.repositories import accounts
+
+    if mode not in ("live", "test"):
+        raise typer.BadParameter("mode must be live or test", param_hint="--mode")
+
+    async def work(db: Database) -> dict[str, Any]:
+        async with db.transaction() as conn:
+            orgs = await accounts.list_organizations(conn)
+            org = next((o for o in orgs if o.id == organization), None) if organization else (orgs or [None])[0]
+            if org is None:
+                raise typer.BadParameter("no such organization", param_hint="--org")
+            user = await accounts.first_user_of(conn, org.id)
+            assert user is not None
+            key = await accounts.create_api_key(
+                conn, organization_id=org.id, user_id=user.id, mode=mode, name=name, now=_now()  # type: ignore[arg-type]
+            )
+        return {"id": key.info.id, "organization_id": org.id, "mode": mode, "key": key.secret}
+
+    _print(_run_with_db(Settings.from_env(), work), as_json)
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOption = False) -> None:
+    """List API keys (never their secrets)."""
+    from openrevox.store.repositories import accounts
+
+    async def work(db: Database) -> list[dict[str, Any]]:
+        async with db.read() as conn:
+            keys = await accounts.list_api_keys(conn)
+        return [
+            {
+                "id": k.id,
+                "organization_id": k.organization_id,
+                "mode": k.mode,
+                "name": k.name,
+                "prefix": k.lookup,
+                "created_at": k.created_at.isoformat(),
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            }
+            for k in keys
+        ]
+
+    keys = _run_with_db(Settings.from_env(), work)
+    if as_json:
+        typer.echo(json.dumps(keys, indent=2))
+        return
+    for key in keys:
+        state = "revoked" if key["revoked_at"] else "active"
+        typer.echo(f"{key['id']}  {key['prefix']}...  {key['mode']}  {state}  {key['name']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="Key id, or the key itself.")]) -> None:
+    """Revoke a key: it stops working at once."""
+    from openrevox.store.repositories import accounts
+
+    async def work(db: Database) -> bool:
+        async with db.transaction() as conn:
+            return await accounts.revoke_api_key(conn, key, _now())
+
+    if not _run_with_db(Settings.from_env(), work):
+        typer.echo("no active key matches", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("revoked")
+
+
+def _print(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        for key, value in data.items():
+            typer.echo(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    app()

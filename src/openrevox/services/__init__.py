@@ -1,0 +1,1 @@
+"""Use cases: each takes a connection (the caller owns the transaction) and plain values."""

@@ -1,0 +1,219 @@
+"""Assistants: create, update (re-snapshotting pending calls), clone, delete."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openrevox.api.schemas.assistant import (
+    AssistantCreate,
+    AssistantPatch,
+    apply_assistant_input,
+    faq_items_given,
+)
+from openrevox.api.wire import assistant_wire
+from openrevox.domain.phone import normalize_e164
+from openrevox.domain.prompts import missing_variables
+from openrevox.errors import InvalidField, NotFound
+from openrevox.store.repositories import assistants, calls, phone_numbers
+from openrevox.store.repositories.accounts import Principal
+from openrevox.store.repositories.assistants import AssistantRecord, FaqItem
+
+
+async def normalize_numbers(conn: AsyncConnection, principal: Principal, config: dict[str, Any]) -> None:
+    """E.164 for transfer destinations; the caller id must be one of the organization's."""
+    for index, destination in enumerate(config.get("transfer_destinations") or []):
+        try:
+            destination["phone_number"] = normalize_e164(
+                destination["phone_number"], default_region=principal.country
+            )
+        except ValueError as error:
+            raise InvalidField(
+                str(error), param=f"transfer_destinations.{index}.phone_number"
+            ) from None
+    if config.get("from_phone_number"):
+        config["from_phone_number"] = await owned_number(
+            conn, principal, config["from_phone_number"], param="from_phone_number"
+        )
+
+
+async def owned_number(conn: AsyncConnection, principal: Principal, raw: str, *, param: str) -> str:
+    try:
+        number = normalize_e164(raw, default_region=principal.country)
+    except ValueError as error:
+        raise InvalidField(str(error), param=param) from None
+    owned = await phone_numbers.find_owned(
+        conn, organization_id=principal.organization_id, mode=principal.mode, phone_number=number
+    )
+    if owned is None:
+        raise InvalidField(
+            f"{number} is not one of your organization's phone numbers (GET /phone-numbers)",
+            param=param,
+        )
+    return number
+
+
+async def get_or_404(conn: AsyncConnection, principal: Principal, assistant_id: str) -> AssistantRecord:
+    record = await assistants.get(
+        conn, organization_id=principal.organization_id, mode=principal.mode, assistant_id=assistant_id
+    )
+    if record is None:
+        raise NotFound(f"no assistant with id '{assistant_id}'", param="id")
+    return record
+
+
+async def create(
+    conn: AsyncConnection, principal: Principal, body: AssistantCreate, now: datetime
+) -> AssistantRecord:
+    config = apply_assistant_input(None, body)
+    await normalize_numbers(conn, principal, config)
+    assistant_id = await assistants.insert(
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        name=body.name,
+        config=config,
+        created_by=principal.user_id,
+        now=now,
+    )
+    await assistants.replace_faq(
+        conn, assistant_id=assistant_id, items=faq_items_given(body) or [], now=now
+    )
+    return await get_or_404(conn, principal, assistant_id)
+
+
+def inline_snapshot(principal: Principal, body: AssistantPatch, now: datetime) -> dict[str, Any]:
+    """The wire Assistant of an inline ``assistant`` given with POST /call (not stored)."""
+    config = apply_assistant_input(None, body)
+    record = AssistantRecord(
+        id=str(uuid.uuid4()),
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        name=body.name or "Inline assistant",
+        type=config["type"],
+        config=config,
+        created_by=None,
+        created_at=now,
+        updated_at=now,
+        faq_items=tuple(
+            FaqItem(
+                id=str(uuid.uuid4()),
+                question=item["question"],
+                answer=item["answer"],
+                needs_human_answer=False,
+                source="human",
+            )
+            for item in faq_items_given(body) or []
+        ),
+    )
+    return assistant_wire(record)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    assistant: AssistantRecord
+    unpatched_count: int
+    unpatched_variables: list[str]
+
+
+async def update(
+    conn: AsyncConnection, principal: Principal, assistant_id: str, body: AssistantPatch, now: datetime
+) -> UpdateResult:
+    current = await assistants.get(
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        assistant_id=assistant_id,
+        lock=True,
+    )
+    if current is None:
+        raise NotFound(f"no assistant with id '{assistant_id}'", param="id")
+    if not body.given():
+        return UpdateResult(current, 0, [])
+    config = apply_assistant_input(current.config, body)
+    await normalize_numbers(conn, principal, config)
+    await assistants.update(
+        conn, assistant_id=assistant_id, name=body.name or current.name, config=config, now=now
+    )
+    faq = faq_items_given(body)
+    if faq is not None:
+        await assistants.replace_faq(conn, assistant_id=assistant_id, items=faq, now=now)
+    updated = await get_or_404(conn, principal, assistant_id)
+    count, variables = await _resnapshot_pending_calls(conn, principal, updated, now)
+    return UpdateResult(updated, count, variables)
+
+
+async def _resnapshot_pending_calls(
+    conn: AsyncConnection, principal: Principal, assistant: AssistantRecord, now: datetime
+) -> tuple[int, list[str]]:
+    """Pending orders take the new configuration, unless they lack one of its variables."""
+    snapshot = assistant_wire(assistant)
+    texts = (assistant.config.get("prompt"), assistant.config.get("first_sentence"))
+    unpatched = 0
+    lacking: set[str] = set()
+    pending = await calls.pending_for_assistant(
+        conn, organization_id=principal.organization_id, mode=principal.mode, assistant_id=assistant.id
+    )
+    for order in pending:
+        missing = missing_variables(texts, order.prompt_variables)
+        if missing:
+            unpatched += 1
+            lacking.update(missing)
+            continue
+        await calls.update_order(
+            conn,
+            order.id,
+            {
+                "assistant": snapshot,
+                "call_retry_config": snapshot["call_retry_config"],
+                "updated_at": now,
+            },
+        )
+    return unpatched, sorted(lacking)
+
+
+async def clone(
+    conn: AsyncConnection, principal: Principal, assistant_id: str, now: datetime
+) -> AssistantRecord:
+    source = await get_or_404(conn, principal, assistant_id)
+    new_id = await assistants.insert(
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        name=f"{source.name} (Copy)"[:500],
+        config=source.config,
+        created_by=principal.user_id,
+        now=now,
+    )
+    await assistants.replace_faq(
+        conn,
+        assistant_id=new_id,
+        items=[
+            {
+                "question": item.question,
+                "answer": item.answer,
+                "needs_human_answer": item.needs_human_answer,
+                "source": item.source,
+            }
+            for item in source.faq_items
+        ],
+        now=now,
+    )
+    return await get_or_404(conn, principal, new_id)
+
+
+async def delete(conn: AsyncConnection, principal: Principal, assistant_id: str, now: datetime) -> None:
+    """Delete for good; its pending call orders can no longer be carried: they error."""
+    await get_or_404(conn, principal, assistant_id)
+    pending = await calls.pending_for_assistant(
+        conn, organization_id=principal.organization_id, mode=principal.mode, assistant_id=assistant_id
+    )
+    for order in pending:
+        await calls.update_order(
+            conn, order.id, {"status": "errored", "next_attempt_at": None, "updated_at": now}
+        )
+    await assistants.delete(conn, assistant_id=assistant_id)

@@ -1,0 +1,208 @@
+"""Call orders: accept, persist with their assistant snapshot, pause, resume, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openrevox.api.schemas.call import CallCreate
+from openrevox.api.wire import assistant_wire
+from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal
+from openrevox.domain.phone import normalize_e164
+from openrevox.domain.prompts import missing_variables
+from openrevox.domain.retry_config import policy_from_wire, recipient_timezone
+from openrevox.domain.sandbox_numbers import is_fictional
+from openrevox.domain.schedule import first_dial_time, next_dial_time
+from openrevox.errors import Conflict, InvalidField, NotFound
+from openrevox.services import assistants as assistant_service
+from openrevox.services.order_status import move
+from openrevox.settings import Settings
+from openrevox.store.repositories import calls, phone_numbers
+from openrevox.store.repositories.accounts import Principal
+from openrevox.store.repositories.calls import CallOrderRecord
+from openrevox.store.tables import do_not_contact
+
+CONTACT_KEYS = ("company", "email", "first_name", "job_title", "last_name")
+
+
+def contact_from_variables(variables: dict[str, str] | None) -> dict[str, Any]:
+    """The contract's "magic contact variables", read from the input data."""
+    values = variables or {}
+    return {key: values.get(key) or None for key in CONTACT_KEYS}
+
+
+def reaches_real_carrier(settings: Settings, principal: Principal, number: str) -> bool:
+    return settings.telephony_provider != "sim" and principal.mode == "live" and not is_fictional(number)
+
+
+async def is_do_not_contact(conn: AsyncConnection, principal: Principal, number: str) -> bool:
+    row = await conn.execute(
+        sa.select(do_not_contact.c.phone_number).where(
+            do_not_contact.c.organization_id == principal.organization_id,
+            do_not_contact.c.mode == principal.mode,
+            do_not_contact.c.phone_number == number,
+        )
+    )
+    return row.first() is not None
+
+
+async def _snapshot_for(
+    conn: AsyncConnection, principal: Principal, body: CallCreate, now: datetime
+) -> tuple[str | None, dict[str, Any]]:
+    if body.assistant_id is not None:
+        record = await assistant_service.get_or_404(conn, principal, body.assistant_id)
+        return record.id, assistant_wire(record)
+    if body.assistant is not None:
+        snapshot = assistant_service.inline_snapshot(principal, body.assistant, now)
+        await assistant_service.normalize_numbers(conn, principal, snapshot)
+        return None, snapshot
+    raise InvalidField("give either assistant_id or an inline assistant", param="assistant_id")
+
+
+async def create_call(
+    conn: AsyncConnection, principal: Principal, settings: Settings, body: CallCreate, now: datetime
+) -> str:
+    try:
+        to_number = normalize_e164(body.phone_number, default_region=principal.country)
+    except ValueError as error:
+        raise InvalidField(str(error), param="phone_number") from None
+    try:
+        assistant_id, snapshot = await _snapshot_for(conn, principal, body, now)
+    except NotFound as error:
+        raise InvalidField(error.message, param="assistant_id") from None
+
+    missing = missing_variables(
+        (snapshot.get("prompt"), snapshot.get("first_sentence")), body.prompt_variables
+    )
+    if missing:
+        raise InvalidField(
+            "prompt_variables lacks " + ", ".join(missing) + " used by the assistant's prompt",
+            param="prompt_variables",
+        )
+    custom_llm = (snapshot.get("llm_model") or {}).get("type") == "custom"
+    if reaches_real_carrier(settings, principal, to_number) and not (
+        settings.llm_configured or custom_llm
+    ):
+        raise InvalidField(
+            "no LLM is configured: the sandbox agent serves simulated calls only "
+            "(use a test key, a sandbox number, or set OPENREVOX_LLM_BASE_URL)",
+            param="phone_number",
+        )
+    if await is_do_not_contact(conn, principal, to_number):
+        raise Conflict(f"{to_number} is on your do-not-contact list", param="phone_number")
+
+    if body.from_phone_number:
+        from_number = await assistant_service.owned_number(
+            conn, principal, body.from_phone_number, param="from_phone_number"
+        )
+    elif snapshot.get("from_phone_number"):
+        from_number = snapshot["from_phone_number"]
+    else:
+        default = await phone_numbers.default_for(
+            conn, organization_id=principal.organization_id, mode=principal.mode
+        )
+        if default is None:
+            raise Conflict("your organization has no phone number to call from")
+        from_number = default.phone_number
+
+    retry_config = snapshot["call_retry_config"]
+    timezone = recipient_timezone(retry_config, to_number)
+    policy = policy_from_wire(retry_config, timezone)
+    skip_window = bool(body.skip_calling_window or body.force_now)
+    due = first_dial_time(policy, now=now, requested_at=body.scheduled_at, skip_window=skip_window)
+    event = OrderEvent.CREATED_FUTURE if due > now else OrderEvent.CREATED_DUE
+    status = move(OrderStatus.INITIALIZING, event)
+
+    call_id = str(uuid.uuid4())
+    await calls.insert_order(
+        conn,
+        {
+            "id": call_id,
+            "organization_id": principal.organization_id,
+            "mode": principal.mode,
+            "assistant_id": assistant_id,
+            "campaign_id": None,
+            "direction": "outbound",
+            "status": status.value,
+            "to_phone_number": to_number,
+            "from_phone_number": from_number,
+            "assistant": snapshot,
+            "call_retry_config": retry_config,
+            "timezone": timezone.key,
+            "prompt_variables": body.prompt_variables,
+            "metadata": body.metadata,
+            "concurrency_key": body.concurrency.key if body.concurrency else None,
+            "concurrency_max": body.concurrency.max if body.concurrency else None,
+            "skip_calling_window": skip_window,
+            "scheduled_at": due,
+            "next_attempt_at": due,
+            "calls_count": 0,
+            "last_result": None,
+            "last_attempt_at": None,
+            "outcome": None,
+            "outcome_summary": None,
+            "contact": contact_from_variables(body.prompt_variables),
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return call_id
+
+
+async def _locked_order(conn: AsyncConnection, principal: Principal, call_id: str) -> CallOrderRecord:
+    order = await calls.get_order(
+        conn, organization_id=principal.organization_id, mode=principal.mode, call_id=call_id, lock=True
+    )
+    if order is None:
+        raise NotFound(f"no call with id '{call_id}'", param="id")
+    return order
+
+
+def _refuse_if_ended(order: CallOrderRecord, action: str) -> None:
+    if is_terminal(OrderStatus(order.status)):
+        raise Conflict(f"cannot {action} call '{order.id}': it is already {order.status}")
+
+
+async def cancel_call(conn: AsyncConnection, principal: Principal, call_id: str, now: datetime) -> None:
+    """No new attempt will start; a live attempt is allowed to finish (see docs)."""
+    order = await _locked_order(conn, principal, call_id)
+    _refuse_if_ended(order, "cancel")
+    status = move(OrderStatus(order.status), OrderEvent.CANCEL)
+    await calls.update_order(
+        conn, order.id, {"status": status.value, "next_attempt_at": None, "updated_at": now}
+    )
+
+
+async def pause_call(conn: AsyncConnection, principal: Principal, call_id: str, now: datetime) -> None:
+    """Hold the retry loop; the planned time keeps counting down (``next_attempt_at`` kept)."""
+    order = await _locked_order(conn, principal, call_id)
+    _refuse_if_ended(order, "pause")
+    if order.status == OrderStatus.PAUSED:
+        return
+    status = move(OrderStatus(order.status), OrderEvent.PAUSE)
+    await calls.update_order(conn, order.id, {"status": status.value, "updated_at": now})
+
+
+async def resume_call(conn: AsyncConnection, principal: Principal, call_id: str, now: datetime) -> None:
+    """Continue where it left off; a planned time that passed during the pause moves to
+    the next calling window."""
+    order = await _locked_order(conn, principal, call_id)
+    _refuse_if_ended(order, "resume")
+    if order.status != OrderStatus.PAUSED:
+        return
+    values: dict[str, Any] = {"updated_at": now}
+    due = order.next_attempt_at
+    if due is not None and due <= now:
+        policy = policy_from_wire(order.call_retry_config, recipient_timezone(order.call_retry_config, order.to_phone_number))
+        due = next_dial_time(policy, now)
+        values.update(next_attempt_at=due, scheduled_at=due)
+    if due is None:
+        event = OrderEvent.RESUME_LIVE
+    else:
+        event = OrderEvent.RESUME_FUTURE if due > now else OrderEvent.RESUME_DUE
+    values["status"] = move(OrderStatus.PAUSED, event).value
+    await calls.update_order(conn, order.id, values)

@@ -1,0 +1,84 @@
+"""Runtime configuration, read once from ``OPENREVOX_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"OPENREVOX_{name}")
+    return value if value not in (None, "") else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name)
+    return float(raw) if raw is not None else default
+
+
+def normalize_database_url(url: str) -> str:
+    """Pick the async driver for plain ``postgresql://`` and ``sqlite://`` URLs."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("openrevox-data")
+    database_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    bootstrap_api_key: str | None = None
+    default_country: str = "US"
+    telephony_provider: str = "sim"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    rate_limit_per_second: float = 100.0
+    rate_limit_burst: float = 200.0
+    cartesia_api_key: str | None = None
+    cartesia_base_url: str = "https://api.cartesia.ai"
+    elevenlabs_api_key: str | None = None
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = f"sqlite+aiosqlite:///{(self.data_dir / 'openrevox.db').as_posix()}"
+            object.__setattr__(self, "database_url", url)
+        object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.llm_base_url is not None
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            data_dir=Path(_env("DATA_DIR", "openrevox-data") or "openrevox-data"),
+            database_url=_env("DATABASE_URL", "") or "",
+            public_url=(_env("PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+            bootstrap_api_key=_env("BOOTSTRAP_API_KEY"),
+            default_country=(_env("DEFAULT_COUNTRY", "US") or "US").upper(),
+            telephony_provider=_env("TELEPHONY", "sim") or "sim",
+            llm_base_url=_env("LLM_BASE_URL"),
+            llm_api_key=_env("LLM_API_KEY"),
+            rate_limit_per_second=_env_float("RATE_LIMIT_PER_SECOND", 100.0),
+            rate_limit_burst=_env_float("RATE_LIMIT_BURST", 200.0),
+            cartesia_api_key=_env("CARTESIA_API_KEY"),
+            cartesia_base_url=_env("CARTESIA_BASE_URL", "https://api.cartesia.ai") or "",
+            elevenlabs_api_key=_env("ELEVENLABS_API_KEY"),
+            elevenlabs_base_url=_env("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io") or "",
+        )

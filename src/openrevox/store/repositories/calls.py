@@ -1,0 +1,164 @@
+"""Call orders and their attempts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openrevox.domain.api_keys import Mode
+from openrevox.store.tables import call_attempts, call_orders, campaigns
+
+TERMINAL_STATUSES = ("completed", "cancelled", "errored")
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    id: str
+    call_order_id: str
+    attempt_number: int
+    status: str
+    phone_number: str
+    dial_error: str | None
+    result: str | None
+    ended_by: str | None
+    end_reason: str | None
+    handled_by_ai: bool
+    handled_by_human: bool
+    transcript: list[dict[str, Any]] | None
+    structured_output: dict[str, Any] | None
+    recording_key: str | None
+    created_at: datetime
+    started_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallOrderRecord:
+    id: str
+    organization_id: str
+    mode: Mode
+    assistant_id: str | None
+    campaign_id: str | None
+    campaign_name: str | None
+    direction: str
+    status: str
+    to_phone_number: str
+    from_phone_number: str
+    assistant: dict[str, Any]
+    call_retry_config: dict[str, Any]
+    timezone: str
+    prompt_variables: dict[str, str] | None
+    metadata: dict[str, str] | None
+    concurrency_key: str | None
+    concurrency_max: int | None
+    skip_calling_window: bool
+    scheduled_at: datetime | None
+    next_attempt_at: datetime | None
+    calls_count: int
+    last_result: str | None
+    last_attempt_at: datetime | None
+    outcome: str | None
+    outcome_summary: str | None
+    contact: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    """An order with its attempts, newest first: what GET /call/{id} shows."""
+
+    order: CallOrderRecord
+    attempts: tuple[AttemptRecord, ...]
+
+
+_ORDER_COLUMNS = [*call_orders.c, campaigns.c.name.label("campaign_name")]
+_SELECT_ORDERS = sa.select(*_ORDER_COLUMNS).select_from(
+    call_orders.outerjoin(campaigns, campaigns.c.id == call_orders.c.campaign_id)
+)
+_ORDER_FIELDS = CallOrderRecord.__slots__
+_ATTEMPT_FIELDS = AttemptRecord.__slots__
+
+
+def order_from_row(row: sa.RowMapping) -> CallOrderRecord:
+    return CallOrderRecord(**{name: row[name] for name in _ORDER_FIELDS})  # type: ignore[arg-type]
+
+
+def attempt_from_row(row: sa.RowMapping) -> AttemptRecord:
+    return AttemptRecord(**{name: row[name] for name in _ATTEMPT_FIELDS})  # type: ignore[arg-type]
+
+
+async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(sa.insert(call_orders).values(**values))
+
+
+async def insert_orders(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(sa.insert(call_orders), rows)
+
+
+async def get_order(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode, call_id: str, lock: bool = False
+) -> CallOrderRecord | None:
+    query = _SELECT_ORDERS.where(
+        call_orders.c.id == call_id,
+        call_orders.c.organization_id == organization_id,
+        call_orders.c.mode == mode,
+    )
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=call_orders)
+    row = (await conn.execute(query)).mappings().first()
+    return order_from_row(row) if row else None
+
+
+async def attempts_of(conn: AsyncConnection, order_ids: list[str]) -> dict[str, list[AttemptRecord]]:
+    grouped: dict[str, list[AttemptRecord]] = {order_id: [] for order_id in order_ids}
+    if not order_ids:
+        return grouped
+    rows = await conn.execute(
+        sa.select(call_attempts)
+        .where(call_attempts.c.call_order_id.in_(order_ids))
+        .order_by(call_attempts.c.call_order_id, call_attempts.c.attempt_number.desc())
+    )
+    for row in rows.mappings():
+        grouped[row["call_order_id"]].append(attempt_from_row(row))
+    return grouped
+
+
+async def get_view(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode, call_id: str
+) -> CallView | None:
+    order = await get_order(conn, organization_id=organization_id, mode=mode, call_id=call_id)
+    if order is None:
+        return None
+    attempts = await attempts_of(conn, [order.id])
+    return CallView(order=order, attempts=tuple(attempts[order.id]))
+
+
+async def views_of(conn: AsyncConnection, orders: list[CallOrderRecord]) -> list[CallView]:
+    attempts = await attempts_of(conn, [order.id for order in orders])
+    return [CallView(order=order, attempts=tuple(attempts[order.id])) for order in orders]
+
+
+async def update_order(conn: AsyncConnection, call_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(sa.update(call_orders).where(call_orders.c.id == call_id).values(**values))
+
+
+async def pending_for_assistant(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode, assistant_id: str
+) -> list[CallOrderRecord]:
+    """Orders of this assistant that have not reached a terminal status."""
+    rows = await conn.execute(
+        _SELECT_ORDERS.where(
+            call_orders.c.organization_id == organization_id,
+            call_orders.c.mode == mode,
+            call_orders.c.assistant_id == assistant_id,
+            call_orders.c.status.not_in(TERMINAL_STATUSES),
+        )
+    )
+    return [order_from_row(row) for row in rows.mappings()]

@@ -1,0 +1,235 @@
+"""The schema, as SQLAlchemy Core tables. Migrations must match it (tests check)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from openrevox.store.types import UTCDateTime, json_type
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+ID = sa.String(36)
+MODE = sa.String(4)  # "live" | "test"
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("concurrency_limit", sa.Integer, nullable=False),
+    sa.Column("webhook_secret", sa.String(100), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("first_name", sa.String(200)),
+    sa.Column("last_name", sa.String(200)),
+    sa.Column("has_completed_onboarding", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    # The first characters of the key, shown in listings and used to find the row.
+    sa.Column("lookup", sa.String(32), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+assistants = sa.Table(
+    "assistants",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    # Every configuration key of the wire Assistant except ids, timestamps and FAQ.
+    sa.Column("config", json_type(), nullable=False),
+    sa.Column("created_by", ID),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "organization_id", "mode", "created_at"),
+)
+
+faq_items = sa.Table(
+    "faq_items",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "assistant_id", ID, sa.ForeignKey("assistants.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("needs_human_answer", sa.Boolean, nullable=False),
+    sa.Column("source", sa.String(10), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "assistant_id", "position"),
+)
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("assistant_id", ID, nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("is_cancelled", sa.Boolean, nullable=False),
+    sa.Column("call_retry_config", json_type()),
+    sa.Column("from_phone_number", sa.String(32)),
+    sa.Column("max_concurrent_calls", sa.Integer),
+    sa.Column("scheduled_at", UTCDateTime),
+    sa.Column("created_by", ID),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "organization_id", "mode", "created_at"),
+)
+
+call_orders = sa.Table(
+    "call_orders",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("assistant_id", ID),
+    sa.Column("campaign_id", ID, sa.ForeignKey("campaigns.id", ondelete="SET NULL")),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("to_phone_number", sa.String(32), nullable=False),
+    sa.Column("from_phone_number", sa.String(32), nullable=False),
+    # The wire Assistant as it was when the order was created (or last re-snapshotted).
+    sa.Column("assistant", json_type(), nullable=False),
+    sa.Column("call_retry_config", json_type(), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("prompt_variables", json_type()),
+    sa.Column("metadata", json_type()),
+    sa.Column("concurrency_key", sa.String(200)),
+    sa.Column("concurrency_max", sa.Integer),
+    sa.Column("skip_calling_window", sa.Boolean, nullable=False),
+    sa.Column("scheduled_at", UTCDateTime),
+    # The hand-off to dispatch: when the next attempt is due (null when none is planned).
+    sa.Column("next_attempt_at", UTCDateTime),
+    sa.Column("calls_count", sa.Integer, nullable=False),
+    # Denormalized from the newest attempt, for filters and history.
+    sa.Column("last_result", sa.String(30)),
+    sa.Column("last_attempt_at", UTCDateTime),
+    sa.Column("outcome", sa.String(40)),
+    sa.Column("outcome_summary", sa.Text),
+    sa.Column("contact", json_type(), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "organization_id", "mode", "created_at"),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "campaign_id"),
+    sa.Index(None, "organization_id", "to_phone_number"),
+)
+
+call_attempts = sa.Table(
+    "call_attempts",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "call_order_id", ID, sa.ForeignKey("call_orders.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("organization_id", ID, nullable=False),
+    sa.Column("attempt_number", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("phone_number", sa.String(32), nullable=False),
+    sa.Column("dial_error", sa.String(40)),
+    sa.Column("result", sa.String(30)),
+    sa.Column("ended_by", sa.String(10)),
+    sa.Column("end_reason", sa.String(40)),
+    sa.Column("handled_by_ai", sa.Boolean, nullable=False),
+    sa.Column("handled_by_human", sa.Boolean, nullable=False),
+    sa.Column("transcript", json_type()),
+    sa.Column("structured_output", json_type()),
+    sa.Column("recording_key", sa.String(300)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("answered_at", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.UniqueConstraint("call_order_id", "attempt_number"),
+)
+
+campaign_rows = sa.Table(
+    "campaign_rows",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "campaign_id", ID, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("row_index", sa.Integer, nullable=False),
+    sa.Column("phone_number", sa.String(32), nullable=False),
+    sa.Column("input_data", json_type(), nullable=False),
+    sa.Column("call_order_id", ID, sa.ForeignKey("call_orders.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("campaign_id", "row_index"),
+)
+
+phone_numbers = sa.Table(
+    "phone_numbers",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("phone_number", sa.String(32), nullable=False),
+    sa.Column("label", sa.String(200)),
+    sa.Column("inbound_assistant_id", ID, sa.ForeignKey("assistants.id", ondelete="SET NULL")),
+    sa.Column("provider", sa.String(10), nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    sa.Column("created_by", ID),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("phone_number", "mode"),
+    sa.Index(None, "organization_id", "mode"),
+)
+
+cloned_voices = sa.Table(
+    "cloned_voices",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("provider", sa.String(12), nullable=False),
+    sa.Column("provider_voice_id", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("sample_key", sa.String(300)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "organization_id", "mode"),
+)
+
+do_not_contact = sa.Table(
+    "do_not_contact",
+    metadata,
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("mode", MODE, primary_key=True),
+    sa.Column("phone_number", sa.String(32), primary_key=True),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
