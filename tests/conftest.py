@@ -122,7 +122,7 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     except (OSError, asyncpg.PostgresError) as error:
         raise RuntimeError(
             f"PostgreSQL is required for the test suite ({POSTGRES_ADMIN_URL}): {error}. "
-            "Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+            "Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
         ) from error
     base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
     urls = {"sqlite": f"sqlite:///{sqlite_path}", "postgresql": f"{base}/{pg_name}"}

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from openrevox.domain.api_keys import MODES, Mode
 from openrevox.settings import Settings
 from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head
@@ -88,7 +89,8 @@ def orgs_create(
             created = await create_organization_with_keys(
                 conn,
                 name=name,
-                email=email or f"owner+{_now().timestamp():.0f}@{name.lower().replace(' ', '-')}.local",
+                email=email
+                or f"owner+{_now().timestamp():.0f}@{name.lower().replace(' ', '-')}.local",
                 country=country.upper(),
                 now=_now(),
             )
@@ -105,7 +107,9 @@ def orgs_create(
 
 @keys_app.command("create")
 def keys_create(
-    organization: Annotated[str, typer.Option("--org", help="Organization id (default: the first).")] = "",
+    organization: Annotated[
+        str, typer.Option("--org", help="Organization id (default: the first).")
+    ] = "",
     mode: Annotated[str, typer.Option(help="live or test.")] = "live",
     name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "cli",
     as_json: JsonOption = False,
@@ -113,19 +117,28 @@ def keys_create(
     """Create an API key; the secret is printed once."""
     from openrevox.store.repositories import accounts
 
-    if mode not in ("live", "test"):
+    if mode not in MODES:
         raise typer.BadParameter("mode must be live or test", param_hint="--mode")
+    key_mode: Mode = "live" if mode == "live" else "test"
 
     async def work(db: Database) -> dict[str, Any]:
         async with db.transaction() as conn:
             orgs = await accounts.list_organizations(conn)
-            org = next((o for o in orgs if o.id == organization), None) if organization else (orgs or [None])[0]
+            if organization:
+                org = next((o for o in orgs if o.id == organization), None)
+            else:
+                org = orgs[0] if orgs else None
             if org is None:
                 raise typer.BadParameter("no such organization", param_hint="--org")
             user = await accounts.first_user_of(conn, org.id)
             assert user is not None
             key = await accounts.create_api_key(
-                conn, organization_id=org.id, user_id=user.id, mode=mode, name=name, now=_now()  # type: ignore[arg-type]
+                conn,
+                organization_id=org.id,
+                user_id=user.id,
+                mode=key_mode,
+                name=name,
+                now=_now(),
             )
         return {"id": key.info.id, "organization_id": org.id, "mode": mode, "key": key.secret}
 

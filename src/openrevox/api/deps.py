@@ -10,11 +10,11 @@ from fastapi import Depends, Request
 from openrevox.api.ratelimit import RateLimiter
 from openrevox.domain.clock import Clock
 from openrevox.errors import AuthenticationFailed, RateLimited
+from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
 from openrevox.store.db import Database
 from openrevox.store.repositories import accounts
 from openrevox.store.repositories.accounts import Principal
-from openrevox.services.voices import VoiceService
 
 
 @dataclass(slots=True)

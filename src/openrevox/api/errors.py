@@ -15,14 +15,19 @@ from openrevox.errors import OpenRevoxError
 log = logging.getLogger("openrevox.api")
 
 
-def error_body(error_type: str, message: str, param: str | None, code: str | None) -> dict[str, Any]:
+def error_body(
+    error_type: str, message: str, param: str | None, code: str | None
+) -> dict[str, Any]:
     return {"error": {"type": error_type, "message": message, "param": param, "code": code}}
+
+
+# Discriminated unions put the chosen member's tag in the location; a client never sent it.
+_UNION_TAGS = frozenset({"dedicated-instance", "openrouter", "custom", "realtime"})
 
 
 def _param(location: tuple[Any, ...]) -> str | None:
     parts = [str(part) for part in location if part not in ("body", "query", "path")]
-    # Union members show up as type tags in the location; they mean nothing to a client.
-    parts = [p for p in parts if not p.endswith("Llm") and "[" not in p and "function-" not in p]
+    parts = [p for p in parts if p not in _UNION_TAGS and "[" not in p and "function-" not in p]
     return ".".join(parts) or None
 
 

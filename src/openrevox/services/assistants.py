@@ -24,7 +24,9 @@ from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.assistants import AssistantRecord, FaqItem
 
 
-async def normalize_numbers(conn: AsyncConnection, principal: Principal, config: dict[str, Any]) -> None:
+async def normalize_numbers(
+    conn: AsyncConnection, principal: Principal, config: dict[str, Any]
+) -> None:
     """E.164 for transfer destinations; the caller id must be one of the organization's."""
     for index, destination in enumerate(config.get("transfer_destinations") or []):
         try:
@@ -57,9 +59,14 @@ async def owned_number(conn: AsyncConnection, principal: Principal, raw: str, *,
     return number
 
 
-async def get_or_404(conn: AsyncConnection, principal: Principal, assistant_id: str) -> AssistantRecord:
+async def get_or_404(
+    conn: AsyncConnection, principal: Principal, assistant_id: str
+) -> AssistantRecord:
     record = await assistants.get(
-        conn, organization_id=principal.organization_id, mode=principal.mode, assistant_id=assistant_id
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        assistant_id=assistant_id,
     )
     if record is None:
         raise NotFound(f"no assistant with id '{assistant_id}'", param="id")
@@ -121,7 +128,11 @@ class UpdateResult:
 
 
 async def update(
-    conn: AsyncConnection, principal: Principal, assistant_id: str, body: AssistantPatch, now: datetime
+    conn: AsyncConnection,
+    principal: Principal,
+    assistant_id: str,
+    body: AssistantPatch,
+    now: datetime,
 ) -> UpdateResult:
     current = await assistants.get(
         conn,
@@ -156,7 +167,10 @@ async def _resnapshot_pending_calls(
     unpatched = 0
     lacking: set[str] = set()
     pending = await calls.pending_for_assistant(
-        conn, organization_id=principal.organization_id, mode=principal.mode, assistant_id=assistant.id
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        assistant_id=assistant.id,
     )
     for order in pending:
         missing = missing_variables(texts, order.prompt_variables)
@@ -206,11 +220,16 @@ async def clone(
     return await get_or_404(conn, principal, new_id)
 
 
-async def delete(conn: AsyncConnection, principal: Principal, assistant_id: str, now: datetime) -> None:
+async def delete(
+    conn: AsyncConnection, principal: Principal, assistant_id: str, now: datetime
+) -> None:
     """Delete for good; its pending call orders can no longer be carried: they error."""
     await get_or_404(conn, principal, assistant_id)
     pending = await calls.pending_for_assistant(
-        conn, organization_id=principal.organization_id, mode=principal.mode, assistant_id=assistant_id
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        assistant_id=assistant_id,
     )
     for order in pending:
         await calls.update_order(

@@ -36,7 +36,11 @@ def contact_from_variables(variables: dict[str, str] | None) -> dict[str, Any]:
 
 
 def reaches_real_carrier(settings: Settings, principal: Principal, number: str) -> bool:
-    return settings.telephony_provider != "sim" and principal.mode == "live" and not is_fictional(number)
+    return (
+        settings.telephony_provider != "sim"
+        and principal.mode == "live"
+        and not is_fictional(number)
+    )
 
 
 async def is_do_not_contact(conn: AsyncConnection, principal: Principal, number: str) -> bool:
@@ -99,15 +103,8 @@ async def create_call(
         from_number = await assistant_service.owned_number(
             conn, principal, body.from_phone_number, param="from_phone_number"
         )
-    elif snapshot.get("from_phone_number"):
-        from_number = snapshot["from_phone_number"]
     else:
-        default = await phone_numbers.default_for(
-            conn, organization_id=principal.organization_id, mode=principal.mode
-        )
-        if default is None:
-            raise Conflict("your organization has no phone number to call from")
-        from_number = default.phone_number
+        from_number = await caller_id(conn, principal, snapshot)
 
     retry_config = snapshot["call_retry_config"]
     timezone = recipient_timezone(retry_config, to_number)
@@ -120,42 +117,101 @@ async def create_call(
     call_id = str(uuid.uuid4())
     await calls.insert_order(
         conn,
-        {
-            "id": call_id,
-            "organization_id": principal.organization_id,
-            "mode": principal.mode,
-            "assistant_id": assistant_id,
-            "campaign_id": None,
-            "direction": "outbound",
-            "status": status.value,
-            "to_phone_number": to_number,
-            "from_phone_number": from_number,
-            "assistant": snapshot,
-            "call_retry_config": retry_config,
-            "timezone": timezone.key,
-            "prompt_variables": body.prompt_variables,
-            "metadata": body.metadata,
-            "concurrency_key": body.concurrency.key if body.concurrency else None,
-            "concurrency_max": body.concurrency.max if body.concurrency else None,
-            "skip_calling_window": skip_window,
-            "scheduled_at": due,
-            "next_attempt_at": due,
-            "calls_count": 0,
-            "last_result": None,
-            "last_attempt_at": None,
-            "outcome": None,
-            "outcome_summary": None,
-            "contact": contact_from_variables(body.prompt_variables),
-            "created_at": now,
-            "updated_at": now,
-        },
+        order_values(
+            call_id=call_id,
+            principal=principal,
+            assistant_id=assistant_id,
+            snapshot=snapshot,
+            retry_config=retry_config,
+            timezone=timezone.key,
+            to_number=to_number,
+            from_number=from_number,
+            status=status.value,
+            due=due,
+            prompt_variables=body.prompt_variables,
+            metadata=body.metadata,
+            concurrency_key=body.concurrency.key if body.concurrency else None,
+            concurrency_max=body.concurrency.max if body.concurrency else None,
+            skip_calling_window=skip_window,
+            now=now,
+        ),
     )
     return call_id
 
 
-async def _locked_order(conn: AsyncConnection, principal: Principal, call_id: str) -> CallOrderRecord:
+async def caller_id(conn: AsyncConnection, principal: Principal, snapshot: dict[str, Any]) -> str:
+    """The assistant's own caller id, else the organization's default line."""
+    if snapshot.get("from_phone_number"):
+        return str(snapshot["from_phone_number"])
+    default = await phone_numbers.default_for(
+        conn, organization_id=principal.organization_id, mode=principal.mode
+    )
+    if default is None:
+        raise Conflict("your organization has no phone number to call from")
+    return default.phone_number
+
+
+def order_values(
+    *,
+    call_id: str,
+    principal: Principal,
+    assistant_id: str | None,
+    snapshot: dict[str, Any],
+    retry_config: dict[str, Any],
+    timezone: str,
+    to_number: str,
+    from_number: str,
+    status: str,
+    due: datetime | None,
+    prompt_variables: dict[str, str] | None,
+    metadata: dict[str, str] | None,
+    now: datetime,
+    campaign_id: str | None = None,
+    concurrency_key: str | None = None,
+    concurrency_max: int | None = None,
+    skip_calling_window: bool = False,
+) -> dict[str, Any]:
+    """The row of a new outbound call order."""
+    return {
+        "id": call_id,
+        "organization_id": principal.organization_id,
+        "mode": principal.mode,
+        "assistant_id": assistant_id,
+        "campaign_id": campaign_id,
+        "direction": "outbound",
+        "status": status,
+        "to_phone_number": to_number,
+        "from_phone_number": from_number,
+        "assistant": snapshot,
+        "call_retry_config": retry_config,
+        "timezone": timezone,
+        "prompt_variables": prompt_variables,
+        "metadata": metadata,
+        "concurrency_key": concurrency_key,
+        "concurrency_max": concurrency_max,
+        "skip_calling_window": skip_calling_window,
+        "scheduled_at": due,
+        "next_attempt_at": due,
+        "calls_count": 0,
+        "last_result": None,
+        "last_attempt_at": None,
+        "outcome": None,
+        "outcome_summary": None,
+        "contact": contact_from_variables(prompt_variables),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def _locked_order(
+    conn: AsyncConnection, principal: Principal, call_id: str
+) -> CallOrderRecord:
     order = await calls.get_order(
-        conn, organization_id=principal.organization_id, mode=principal.mode, call_id=call_id, lock=True
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        call_id=call_id,
+        lock=True,
     )
     if order is None:
         raise NotFound(f"no call with id '{call_id}'", param="id")
@@ -167,7 +223,9 @@ def _refuse_if_ended(order: CallOrderRecord, action: str) -> None:
         raise Conflict(f"cannot {action} call '{order.id}': it is already {order.status}")
 
 
-async def cancel_call(conn: AsyncConnection, principal: Principal, call_id: str, now: datetime) -> None:
+async def cancel_call(
+    conn: AsyncConnection, principal: Principal, call_id: str, now: datetime
+) -> None:
     """No new attempt will start; a live attempt is allowed to finish (see docs)."""
     order = await _locked_order(conn, principal, call_id)
     _refuse_if_ended(order, "cancel")
@@ -177,7 +235,9 @@ async def cancel_call(conn: AsyncConnection, principal: Principal, call_id: str,
     )
 
 
-async def pause_call(conn: AsyncConnection, principal: Principal, call_id: str, now: datetime) -> None:
+async def pause_call(
+    conn: AsyncConnection, principal: Principal, call_id: str, now: datetime
+) -> None:
     """Hold the retry loop; the planned time keeps counting down (``next_attempt_at`` kept)."""
     order = await _locked_order(conn, principal, call_id)
     _refuse_if_ended(order, "pause")
@@ -187,7 +247,9 @@ async def pause_call(conn: AsyncConnection, principal: Principal, call_id: str, 
     await calls.update_order(conn, order.id, {"status": status.value, "updated_at": now})
 
 
-async def resume_call(conn: AsyncConnection, principal: Principal, call_id: str, now: datetime) -> None:
+async def resume_call(
+    conn: AsyncConnection, principal: Principal, call_id: str, now: datetime
+) -> None:
     """Continue where it left off; a planned time that passed during the pause moves to
     the next calling window."""
     order = await _locked_order(conn, principal, call_id)
@@ -197,7 +259,10 @@ async def resume_call(conn: AsyncConnection, principal: Principal, call_id: str,
     values: dict[str, Any] = {"updated_at": now}
     due = order.next_attempt_at
     if due is not None and due <= now:
-        policy = policy_from_wire(order.call_retry_config, recipient_timezone(order.call_retry_config, order.to_phone_number))
+        policy = policy_from_wire(
+            order.call_retry_config,
+            recipient_timezone(order.call_retry_config, order.to_phone_number),
+        )
         due = next_dial_time(policy, now)
         values.update(next_attempt_at=due, scheduled_at=due)
     if due is None:

@@ -116,13 +116,24 @@ class VoiceService:
         return await self.catalogue.find(provider, voice_id)
 
     async def preview(
-        self, *, provider: str, voice_id: str, text: str, model: str | None, speed: float, volume: float
+        self,
+        *,
+        provider: str,
+        voice_id: str,
+        text: str,
+        model: str | None,
+        speed: float,
+        volume: float,
     ) -> tuple[bytes, str]:
         """Real audio: the provider's TTS when it is configured, else our local voice."""
         try:
             if provider == "cartesia" and self.cartesia is not None:
                 return await self.cartesia.synthesize(
-                    voice_id=voice_id, text=text, model=model or "sonic-3", speed=speed, volume=volume
+                    voice_id=voice_id,
+                    text=text,
+                    model=model or "sonic-3",
+                    speed=speed,
+                    volume=volume,
                 )
             if provider == "elevenlabs" and self.elevenlabs is not None:
                 return await self.elevenlabs.synthesize(voice_id=voice_id, text=text, speed=speed)
@@ -181,7 +192,11 @@ class VoiceService:
     async def delete(self, conn: AsyncConnection, principal: Principal, voice_id: str) -> None:
         """Only clones can be deleted, and not while an assistant speaks with them."""
         clone = next(
-            (c for c in await self._clones(conn, principal) if voice_id in (c.id, c.provider_voice_id)),
+            (
+                c
+                for c in await self._clones(conn, principal)
+                if voice_id in (c.id, c.provider_voice_id)
+            ),
             None,
         )
         if clone is None:

@@ -180,14 +180,15 @@ campaign_rows = sa.Table(
     "campaign_rows",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column(
-        "campaign_id", ID, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("campaign_id", ID, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
     sa.Column("row_index", sa.Integer, nullable=False),
     sa.Column("phone_number", sa.String(32), nullable=False),
     sa.Column("input_data", json_type(), nullable=False),
     sa.Column("call_order_id", ID, sa.ForeignKey("call_orders.id", ondelete="SET NULL")),
+    # Set when a launch skipped the row (e.g. "do_not_contact").
+    sa.Column("skip_reason", sa.String(40)),
     sa.UniqueConstraint("campaign_id", "row_index"),
+    sa.Index(None, "call_order_id"),
 )
 
 phone_numbers = sa.Table(

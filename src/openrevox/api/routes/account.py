@@ -41,7 +41,9 @@ class UserPatch(WireModel):
 async def patch_me(principal: Auth, services: Services, body: UserPatch | None = None) -> JSON:
     changes = {key: getattr(body, key) for key in body.given()} if body else {}
     if changes.get("has_completed_onboarding", False) is None:
-        raise InvalidField("has_completed_onboarding cannot be null", param="has_completed_onboarding")
+        raise InvalidField(
+            "has_completed_onboarding cannot be null", param="has_completed_onboarding"
+        )
     async with services.db.transaction() as conn:
         if changes:
             await accounts.update_user(conn, principal.user_id, changes, services.clock.now())

@@ -59,9 +59,14 @@ async def phone_number_wire(
     }
 
 
-async def _get_or_404(conn: AsyncConnection, principal: Principal, phone_number_id: str) -> PhoneNumberRecord:
+async def _get_or_404(
+    conn: AsyncConnection, principal: Principal, phone_number_id: str
+) -> PhoneNumberRecord:
     record = await phone_numbers.get(
-        conn, organization_id=principal.organization_id, mode=principal.mode, phone_number_id=phone_number_id
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        phone_number_id=phone_number_id,
     )
     if record is None:
         raise NotFound(f"no phone number with id '{phone_number_id}'", param="id")

@@ -43,7 +43,7 @@ async def list_voices(principal: Auth, services: Services) -> JSON:
 
 class CloneIn(WireModel):
     audio: Annotated[str, Field(min_length=1, max_length=10_500_000)]
-    contentType: Literal[  # noqa: N815 - the contract's wire name
+    contentType: Literal[
         "audio/webm", "audio/wav", "audio/mpeg", "audio/ogg", "audio/mp4", "video/webm"
     ]  # fmt: skip
     language: VoiceLanguage
@@ -75,7 +75,7 @@ async def clone_voice(body: CloneIn, principal: Auth, services: Services) -> JSO
 
 class PreviewIn(WireModel):
     provider: VoiceProvider
-    voiceId: Annotated[str, Field(min_length=1)]  # noqa: N815 - the contract's wire name
+    voiceId: Annotated[str, Field(min_length=1)]
     model: Literal["sonic-3", "sonic-3.5"] | None = None
     speed: float | None = None
     text: Annotated[str, Field(min_length=1, max_length=2000)] | None = None

@@ -19,6 +19,7 @@ from openrevox.api.schemas.common import (
     WireModel,
 )
 
+WORKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
 VOICE_SPEED_RANGES: dict[str, tuple[float, float]] = {
     "cartesia": (0.6, 1.5),
     "elevenlabs": (0.7, 1.2),
@@ -36,7 +37,7 @@ class CallRetryConfigIn(WireModel):
     """0.5.0 sends all four required keys; 0.1.1 only windows and attempts: default the rest."""
 
     allowed_days: Annotated[list[Weekday], Field(min_length=1)] = Field(
-        default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        default_factory=lambda: list(WORKDAYS)
     )
     call_twice_in_a_row: bool = False
     calling_windows: Annotated[list[CallingWindowIn], Field(min_length=1, max_length=20)] = Field(

@@ -65,7 +65,9 @@ class NewKey:
 
 
 async def count_organizations(conn: AsyncConnection) -> int:
-    return int((await conn.execute(sa.select(sa.func.count()).select_from(organizations))).scalar_one())
+    return int(
+        (await conn.execute(sa.select(sa.func.count()).select_from(organizations))).scalar_one()
+    )
 
 
 async def create_organization(
@@ -89,13 +91,17 @@ def _asdict(obj: object) -> dict[str, object]:
 
 async def get_organization(conn: AsyncConnection, organization_id: str) -> Organization | None:
     row = (
-        await conn.execute(sa.select(organizations).where(organizations.c.id == organization_id))
-    ).mappings().first()
+        (await conn.execute(sa.select(organizations).where(organizations.c.id == organization_id)))
+        .mappings()
+        .first()
+    )
     return Organization(**row) if row else None
 
 
 async def list_organizations(conn: AsyncConnection) -> list[Organization]:
-    rows = (await conn.execute(sa.select(organizations).order_by(organizations.c.created_at))).mappings()
+    rows = (
+        await conn.execute(sa.select(organizations).order_by(organizations.c.created_at))
+    ).mappings()
     return [Organization(**row) for row in rows]
 
 
@@ -123,18 +129,26 @@ async def get_user(conn: AsyncConnection, user_id: str) -> User | None:
 
 async def first_user_of(conn: AsyncConnection, organization_id: str) -> User | None:
     row = (
-        await conn.execute(
-            sa.select(users)
-            .where(users.c.organization_id == organization_id)
-            .order_by(users.c.created_at)
-            .limit(1)
+        (
+            await conn.execute(
+                sa.select(users)
+                .where(users.c.organization_id == organization_id)
+                .order_by(users.c.created_at)
+                .limit(1)
+            )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     return User(**row) if row else None
 
 
-async def update_user(conn: AsyncConnection, user_id: str, changes: dict[str, object], now: datetime) -> None:
-    await conn.execute(sa.update(users).where(users.c.id == user_id).values(**changes, updated_at=now))
+async def update_user(
+    conn: AsyncConnection, user_id: str, changes: dict[str, object], now: datetime
+) -> None:
+    await conn.execute(
+        sa.update(users).where(users.c.id == user_id).values(**changes, updated_at=now)
+    )
 
 
 async def create_api_key(
@@ -162,9 +176,7 @@ async def create_api_key(
         revoked_at=None,
     )
     await conn.execute(
-        sa.insert(api_keys).values(
-            **_asdict(info), user_id=user_id, secret_hash=parsed.secret_hash
-        )
+        sa.insert(api_keys).values(**_asdict(info), user_id=user_id, secret_hash=parsed.secret_hash)
     )
     return NewKey(info=info, secret=secret)
 
@@ -202,7 +214,9 @@ async def find_principal(conn: AsyncConnection, presented_key: str) -> Principal
     )
 
 
-async def list_api_keys(conn: AsyncConnection, organization_id: str | None = None) -> list[ApiKeyInfo]:
+async def list_api_keys(
+    conn: AsyncConnection, organization_id: str | None = None
+) -> list[ApiKeyInfo]:
     query = sa.select(
         api_keys.c.id,
         api_keys.c.organization_id,

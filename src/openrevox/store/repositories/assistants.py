@@ -104,7 +104,12 @@ def _record(row: sa.RowMapping, faq: list[FaqItem]) -> AssistantRecord:
 
 
 async def get(
-    conn: AsyncConnection, *, organization_id: str, mode: Mode, assistant_id: str, lock: bool = False
+    conn: AsyncConnection,
+    *,
+    organization_id: str,
+    mode: Mode,
+    assistant_id: str,
+    lock: bool = False,
 ) -> AssistantRecord | None:
     query = _SELECT.where(
         assistants.c.id == assistant_id,
@@ -120,7 +125,9 @@ async def get(
     return _record(row, faq[row["id"]])
 
 
-async def list_visible(conn: AsyncConnection, *, organization_id: str, mode: Mode) -> list[AssistantRecord]:
+async def list_visible(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode
+) -> list[AssistantRecord]:
     """Every assistant but sub-assistants, which the contract hides from the list."""
     rows = list(
         (

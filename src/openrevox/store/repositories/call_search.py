@@ -148,7 +148,9 @@ class HistoryEntry:
     last_outcome_at: Any = None
 
 
-async def phone_history(conn: AsyncConnection, *, organization_id: str, mode: Mode) -> dict[str, HistoryEntry]:
+async def phone_history(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode
+) -> dict[str, HistoryEntry]:
     c = call_orders.c
     rows = await conn.execute(
         sa.select(
@@ -177,9 +179,13 @@ async def phone_history(conn: AsyncConnection, *, organization_id: str, mode: Mo
             entry.hot = True
         if row.last_result == "human":
             entry.reached_human = True
-        if row.last_attempt_at and (entry.last_called_at is None or row.last_attempt_at > entry.last_called_at):
+        if row.last_attempt_at and (
+            entry.last_called_at is None or row.last_attempt_at > entry.last_called_at
+        ):
             entry.last_called_at = row.last_attempt_at
-        if row.outcome and (entry.last_outcome_at is None or row.updated_at > entry.last_outcome_at):
+        if row.outcome and (
+            entry.last_outcome_at is None or row.updated_at > entry.last_outcome_at
+        ):
             entry.last_outcome, entry.last_outcome_at = row.outcome, row.updated_at
     blocked = await conn.execute(
         sa.select(do_not_contact.c.phone_number).where(

@@ -86,11 +86,11 @@ _ATTEMPT_FIELDS = AttemptRecord.__slots__
 
 
 def order_from_row(row: sa.RowMapping) -> CallOrderRecord:
-    return CallOrderRecord(**{name: row[name] for name in _ORDER_FIELDS})  # type: ignore[arg-type]
+    return CallOrderRecord(**{name: row[name] for name in _ORDER_FIELDS})
 
 
 def attempt_from_row(row: sa.RowMapping) -> AttemptRecord:
-    return AttemptRecord(**{name: row[name] for name in _ATTEMPT_FIELDS})  # type: ignore[arg-type]
+    return AttemptRecord(**{name: row[name] for name in _ATTEMPT_FIELDS})
 
 
 async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -116,7 +116,9 @@ async def get_order(
     return order_from_row(row) if row else None
 
 
-async def attempts_of(conn: AsyncConnection, order_ids: list[str]) -> dict[str, list[AttemptRecord]]:
+async def attempts_of(
+    conn: AsyncConnection, order_ids: list[str]
+) -> dict[str, list[AttemptRecord]]:
     grouped: dict[str, list[AttemptRecord]] = {order_id: [] for order_id in order_ids}
     if not order_ids:
         return grouped
@@ -159,6 +161,21 @@ async def pending_for_assistant(
             call_orders.c.mode == mode,
             call_orders.c.assistant_id == assistant_id,
             call_orders.c.status.not_in(TERMINAL_STATUSES),
+        )
+    )
+    return [order_from_row(row) for row in rows.mappings()]
+
+
+async def orders_by_ids(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode, call_ids: list[str]
+) -> list[CallOrderRecord]:
+    if not call_ids:
+        return []
+    rows = await conn.execute(
+        _SELECT_ORDERS.where(
+            call_orders.c.id.in_(call_ids),
+            call_orders.c.organization_id == organization_id,
+            call_orders.c.mode == mode,
         )
     )
     return [order_from_row(row) for row in rows.mappings()]

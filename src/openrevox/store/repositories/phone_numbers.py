@@ -85,7 +85,9 @@ def _asdict(record: PhoneNumberRecord) -> dict[str, object]:
     return {key: getattr(record, key) for key in PhoneNumberRecord.__slots__}
 
 
-async def list_for(conn: AsyncConnection, *, organization_id: str, mode: Mode) -> list[PhoneNumberRecord]:
+async def list_for(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode
+) -> list[PhoneNumberRecord]:
     rows = await conn.execute(
         sa.select(phone_numbers)
         .where(phone_numbers.c.organization_id == organization_id, phone_numbers.c.mode == mode)
@@ -98,14 +100,18 @@ async def get(
     conn: AsyncConnection, *, organization_id: str, mode: Mode, phone_number_id: str
 ) -> PhoneNumberRecord | None:
     row = (
-        await conn.execute(
-            sa.select(phone_numbers).where(
-                phone_numbers.c.id == phone_number_id,
-                phone_numbers.c.organization_id == organization_id,
-                phone_numbers.c.mode == mode,
+        (
+            await conn.execute(
+                sa.select(phone_numbers).where(
+                    phone_numbers.c.id == phone_number_id,
+                    phone_numbers.c.organization_id == organization_id,
+                    phone_numbers.c.mode == mode,
+                )
             )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     return _record(row) if row else None
 
 
@@ -113,24 +119,33 @@ async def find_owned(
     conn: AsyncConnection, *, organization_id: str, mode: Mode, phone_number: str
 ) -> PhoneNumberRecord | None:
     row = (
-        await conn.execute(
-            sa.select(phone_numbers).where(
-                phone_numbers.c.phone_number == phone_number,
-                phone_numbers.c.organization_id == organization_id,
-                phone_numbers.c.mode == mode,
+        (
+            await conn.execute(
+                sa.select(phone_numbers).where(
+                    phone_numbers.c.phone_number == phone_number,
+                    phone_numbers.c.organization_id == organization_id,
+                    phone_numbers.c.mode == mode,
+                )
             )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     return _record(row) if row else None
 
 
-async def default_for(conn: AsyncConnection, *, organization_id: str, mode: Mode) -> PhoneNumberRecord | None:
+async def default_for(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode
+) -> PhoneNumberRecord | None:
     numbers = await list_for(conn, organization_id=organization_id, mode=mode)
     defaults = [number for number in numbers if number.is_default]
-    return (defaults or numbers or [None])[0]
+    candidates = defaults or numbers
+    return candidates[0] if candidates else None
 
 
-async def update(conn: AsyncConnection, *, phone_number_id: str, changes: dict[str, object]) -> None:
+async def update(
+    conn: AsyncConnection, *, phone_number_id: str, changes: dict[str, object]
+) -> None:
     if changes:
         await conn.execute(
             sa.update(phone_numbers).where(phone_numbers.c.id == phone_number_id).values(**changes)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs into .venv, make sure PostgreSQL runs, then run
+# the linters, the type checker and the whole test suite (SQLite and PostgreSQL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+# The legacy SDK shares the distribution name `revox`: keep it in its own folder.
+if [ ! -f build/revox011/revox/__init__.py ]; then
+  .venv/bin/python -m pip install --quiet --target build/revox011 'revox==0.1.1'
+fi
+
+# PostgreSQL: find it, or start the local cluster.
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432" >&2; exit 1; }
+
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
+.venv/bin/mypy
+
+# pytest exits 5 when it collected no test: that must fail, and it does (set -e).
+exec .venv/bin/pytest "$@"

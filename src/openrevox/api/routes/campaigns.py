@@ -1,0 +1,264 @@
+"""The campaign routes (and the legacy ``POST /campaigns/{id}/launch`` of SDK 0.3.0)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openrevox.api.deps import Auth, Services
+from openrevox.api.responses import JSON, success
+from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, LaunchIn, Selection
+from openrevox.api.wire import assistant_wire, call_wire
+from openrevox.domain.clock import iso
+from openrevox.errors import InvalidField, NotFound
+from openrevox.results.export import campaign_rows_csv
+from openrevox.services import assistants as assistant_service
+from openrevox.services import campaign_stats
+from openrevox.services import campaigns as service
+from openrevox.store.repositories import calls, campaigns
+from openrevox.store.repositories.accounts import Principal
+from openrevox.store.repositories.campaigns import CampaignRecord
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+ROWS_DEFAULT_PAGE_SIZE = 1000
+ROWS_MAX_PAGE_SIZE = 5000
+
+
+async def campaign_wires(
+    conn: AsyncConnection, principal: Principal, records: list[CampaignRecord]
+) -> list[dict[str, Any]]:
+    ids = [record.id for record in records]
+    counts = await campaigns.status_counts(conn, ids)
+    skipped = await campaigns.skipped_counts(conn, ids)
+    orders = await campaigns.orders_of(conn, ids)
+    wires: list[dict[str, Any]] = []
+    assistant_cache: dict[str, dict[str, Any] | None] = {}
+    for record in records:
+        if record.assistant_id not in assistant_cache:
+            try:
+                found = await assistant_service.get_or_404(conn, principal, record.assistant_id)
+                assistant_cache[record.assistant_id] = assistant_wire(found)
+            except NotFound:
+                assistant_cache[record.assistant_id] = None
+        wires.append(
+            {
+                "id": record.id,
+                "assistant_id": record.assistant_id,
+                "created_at": iso(record.created_at),
+                "is_cancelled": record.is_cancelled,
+                "name": record.name,
+                "organization_id": record.organization_id,
+                "status": campaign_stats.campaign_status(record, counts[record.id]),
+                "updated_at": iso(record.updated_at),
+                "assistant": assistant_cache[record.assistant_id],
+                "call_retry_config": record.call_retry_config,
+                "created_by": None,
+                "from_phone_number": record.from_phone_number,
+                "funnel_stats": campaign_stats.funnel_stats(orders[record.id]),
+                "max_concurrent_calls": record.max_concurrent_calls,
+                "metadata_keys": [],
+                "row_stats": campaign_stats.row_stats(counts[record.id], skipped[record.id]),
+                "scheduled_at": iso(record.scheduled_at),
+                "structured_output_extraction": "none",
+            }
+        )
+    return wires
+
+
+async def _one(conn: AsyncConnection, principal: Principal, campaign_id: str) -> dict[str, Any]:
+    record = await service.get_or_404(conn, principal, campaign_id)
+    return (await campaign_wires(conn, principal, [record]))[0]
+
+
+@router.post("", summary="Create a campaign: each contact becomes a not_launched call")
+async def create_campaign(body: CampaignCreate, principal: Auth, services: Services) -> JSON:
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        campaign_id, legacy_launch = await service.create(conn, principal, body, now)
+        if legacy_launch:  # SDK 0.1.1 / 0.2-0.3: the campaign starts at once
+            everything = LaunchIn(
+                mode="ai_first", selection=Selection(), scheduled_at=body.scheduled_at
+            )
+            await service.launch(conn, principal, campaign_id, everything, now)
+        payload = {"campaign": await _one(conn, principal, campaign_id)}
+    return JSON(payload)
+
+
+@router.get("", summary="List campaigns")
+async def list_campaigns(principal: Auth, services: Services) -> JSON:
+    async with services.db.read() as conn:
+        records = await campaigns.list_for(
+            conn, organization_id=principal.organization_id, mode=principal.mode
+        )
+        items = await campaign_wires(conn, principal, records)
+    return JSON({"campaigns": items})
+
+
+@router.get("/{campaign_id}", summary="Get a campaign")
+async def get_campaign(campaign_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.read() as conn:
+        payload = {"campaign": await _one(conn, principal, campaign_id)}
+    return JSON(payload)
+
+
+@router.patch("/{campaign_id}", summary="Update name, caller id, retry config, concurrency cap")
+async def update_campaign(
+    campaign_id: str, principal: Auth, services: Services, body: CampaignPatch | None = None
+) -> JSON:
+    async with services.db.transaction() as conn:
+        await service.update(
+            conn, principal, campaign_id, body or CampaignPatch(), services.clock.now()
+        )
+        payload = {"campaign": await _one(conn, principal, campaign_id)}
+    return JSON(payload)
+
+
+@router.delete("/{campaign_id}", summary="Delete a campaign and its rows")
+async def delete_campaign(campaign_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.transaction() as conn:
+        await service.delete(conn, principal, campaign_id, services.clock.now())
+    return success()
+
+
+@router.post("/{campaign_id}/cancel", summary="Cancel: pending calls are aborted, rows kept")
+async def cancel_campaign(campaign_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.transaction() as conn:
+        await service.cancel(conn, principal, campaign_id, services.clock.now())
+    return success()
+
+
+@router.post("/{campaign_id}/pause", summary="Pause: no further calls are placed")
+async def pause_campaign(campaign_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.transaction() as conn:
+        await service.pause(conn, principal, campaign_id, services.clock.now())
+    return success()
+
+
+@router.post("/{campaign_id}/resume", summary="Resume a paused campaign")
+async def resume_campaign(campaign_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.transaction() as conn:
+        await service.resume(conn, principal, campaign_id, services.clock.now())
+    return success()
+
+
+@router.post(
+    "/{campaign_id}/launch-calls", summary="Send the campaign's calls matching a selection"
+)
+async def launch_calls(
+    campaign_id: str, body: LaunchIn, principal: Auth, services: Services
+) -> JSON:
+    async with services.db.transaction() as conn:
+        report = await service.launch(conn, principal, campaign_id, body, services.clock.now())
+    return JSON(
+        {
+            "launched": report.launched,
+            "skipped": {
+                "active": report.active,
+                "attempts_exhausted": report.attempts_exhausted,
+                "cancelled": report.cancelled,
+                "do_not_contact": report.do_not_contact,
+            },
+            "session": None,
+        }
+    )
+
+
+@router.post("/{campaign_id}/launch", summary="Legacy (SDK 0.3.0): launch every row now")
+async def launch_legacy(campaign_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.transaction() as conn:
+        await service.launch(
+            conn,
+            principal,
+            campaign_id,
+            LaunchIn(mode="ai_first", selection=Selection()),
+            services.clock.now(),
+        )
+        payload = {"campaign": await _one(conn, principal, campaign_id)}
+    return JSON(payload)
+
+
+@router.get("/{campaign_id}/statistics", summary="The campaign's statistics report")
+async def campaign_statistics(campaign_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.read() as conn:
+        record = await service.get_or_404(conn, principal, campaign_id)
+        wire = (await campaign_wires(conn, principal, [record]))[0]
+        orders = (await campaigns.orders_of(conn, [record.id]))[record.id]
+        attempts = await calls.attempts_of(conn, [order.id for order in orders])
+    report = campaign_stats.statistics(
+        record, wire["status"], wire["assistant"], orders, attempts, wire["row_stats"]["total"]
+    )
+    return JSON({"statistics": report})
+
+
+@router.get(
+    "/{campaign_id}/rows",
+    summary="Contact rows, paged (ours: page is 0-based, page_size up to 5000, default 1000)",
+)
+async def campaign_rows(
+    campaign_id: str,
+    principal: Auth,
+    services: Services,
+    page: Annotated[int, Query(ge=0)] = 0,
+    page_size: Annotated[int, Query(ge=1, le=ROWS_MAX_PAGE_SIZE)] = ROWS_DEFAULT_PAGE_SIZE,
+    query: Annotated[str | None, Query()] = None,
+    result: Annotated[str | None, Query()] = None,
+    statuses: Annotated[str | None, Query()] = None,
+) -> JSON:
+    wanted_results: tuple[str, ...] = ()
+    if result and result != "all":
+        valid = {"IVR", "voicemail", "human", "unknown", "ios-screening-filter", "none"}
+        if result not in valid:
+            raise InvalidField(f"unknown result '{result}'", param="result")
+        wanted_results = (result,)
+    wanted_statuses = tuple(s.strip() for s in (statuses or "").split(",") if s.strip())
+    async with services.db.read() as conn:
+        record = await service.get_or_404(conn, principal, campaign_id)
+        rows, total = await campaigns.rows_page(
+            conn,
+            campaign_id=record.id,
+            offset=page * page_size,
+            limit=page_size,
+            statuses=wanted_statuses,
+            results=wanted_results,
+            text=query,
+        )
+        found = await calls.orders_by_ids(
+            conn,
+            organization_id=principal.organization_id,
+            mode=principal.mode,
+            call_ids=[row.call_order_id for row in rows if row.call_order_id],
+        )
+        orders = {view.order.id: view for view in await calls.views_of(conn, found)}
+    return JSON(
+        {
+            "rows": [
+                {
+                    "id": row.id,
+                    "input_data": row.input_data,
+                    "phone_number": row.phone_number,
+                    "row_index": row.row_index,
+                    "call": call_wire(orders[row.call_order_id])
+                    if row.call_order_id in orders
+                    else None,
+                }
+                for row in rows
+            ],
+            "page": page,
+            "page_size": page_size,
+            "total": total,
+        }
+    )
+
+
+@router.get("/{campaign_id}/export", summary="Export all rows as CSV")
+async def export_rows(campaign_id: str, principal: Auth, services: Services) -> JSON:
+    async with services.db.read() as conn:
+        record = await service.get_or_404(conn, principal, campaign_id)
+        rows, _ = await campaigns.rows_page(conn, campaign_id=record.id, offset=0, limit=1_000_000)
+        orders = (await campaigns.orders_of(conn, [record.id]))[record.id]
+        views = {view.order.id: view for view in await calls.views_of(conn, orders)}
+    safe = "".join(ch if ch.isalnum() else "-" for ch in record.name).strip("-") or "campaign"
+    return JSON({"csv": campaign_rows_csv(rows, views), "filename": f"{safe}-rows.csv"})

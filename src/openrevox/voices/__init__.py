@@ -1,0 +1,1 @@
+"""Voices: provider clients (Cartesia, ElevenLabs), the preset catalogue and local speech."""
