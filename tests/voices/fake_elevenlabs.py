@@ -79,9 +79,7 @@ class FakeElevenLabs(FakeProvider):
             return JSONResponse({"detail": {"status": "invalid", "message": "no files"}}, 422)
         labels = json.loads(form.get("labels", "{}"))
         voice_id = uuid.uuid4().hex[:20]
-        self.voices.append(
-            elevenlabs_voice(voice_id, form["name"], category="cloned", **labels)
-        )
+        self.voices.append(elevenlabs_voice(voice_id, form["name"], category="cloned", **labels))
         return JSONResponse({"voice_id": voice_id, "requires_verification": False})
 
     async def delete(self, request: Request) -> Response:

@@ -8,7 +8,6 @@ import json
 import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -18,8 +17,6 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 # An MP3 frame header after an ID3 tag: enough for "is this the audio we were sent".
 FAKE_MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x64" + b"\x00" * 64
@@ -89,7 +86,8 @@ class FakeProvider:
     async def record(self, request: Request) -> RecordedRequest:
         body = await request.body()
         content_type = request.headers.get("content-type", "")
-        form, files = ({}, [])
+        form: dict[str, str] = {}
+        files: list[UploadedFile] = []
         if content_type.startswith("multipart/form-data"):
             form, files = parse_multipart(content_type, body)
         recorded = RecordedRequest(

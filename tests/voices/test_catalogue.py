@@ -12,7 +12,6 @@ from openrevox.voices.catalogue import VoiceCatalogue, bundled_voices
 from openrevox.voices.elevenlabs import ElevenLabsClient
 from openrevox.voices.models import VOICE_LANGUAGES
 from tests.voices.fake_cartesia import FakeCartesia
-from tests.voices.fake_elevenlabs import FakeElevenLabs
 
 FRENCH_CARTESIA_VOICE = "a249eaff-1e96-4d2c-b23b-12efa4f66f41"
 

@@ -7,6 +7,7 @@ import asyncio
 import io
 import wave
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 from piper import PiperVoice
@@ -21,11 +22,20 @@ def speech() -> LocalSpeech:
     return LocalSpeech()
 
 
-def read_wav(data: bytes) -> tuple[wave._wave_params, array.array[int]]:
+@dataclass(frozen=True)
+class WavInfo:
+    nchannels: int
+    sampwidth: int
+    framerate: int
+    nframes: int
+
+
+def read_wav(data: bytes) -> tuple[WavInfo, array.array[int]]:
+    """Parsed with the standard library, so a malformed file fails here."""
     with wave.open(io.BytesIO(data), "rb") as wav:
-        params = wav.getparams()
-        samples = array.array("h", wav.readframes(wav.getnframes()))
-    return params, samples
+        info = WavInfo(wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes())
+        samples = array.array("h", wav.readframes(info.nframes))
+    return info, samples
 
 
 def test_local_speech_writes_a_mono_16_bit_wav_of_sentence_length(speech: LocalSpeech) -> None:

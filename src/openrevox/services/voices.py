@@ -118,14 +118,14 @@ class VoiceService:
     async def preview(
         self,
         *,
-        provider: str,
-        voice_id: str,
+        voice: Voice,
         text: str,
         model: str | None,
         speed: float,
         volume: float,
     ) -> tuple[bytes, str]:
         """Real audio: the provider's TTS when it is configured, else our local voice."""
+        provider, voice_id = voice.provider, voice.id
         try:
             if provider == "cartesia" and self.cartesia is not None:
                 return await self.cartesia.synthesize(
@@ -134,6 +134,7 @@ class VoiceService:
                     model=model or "sonic-3",
                     speed=speed,
                     volume=volume,
+                    language=voice.language,
                 )
             if provider == "elevenlabs" and self.elevenlabs is not None:
                 return await self.elevenlabs.synthesize(voice_id=voice_id, text=text, speed=speed)

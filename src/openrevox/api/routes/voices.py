@@ -101,8 +101,7 @@ async def preview_voice(body: PreviewIn, principal: Auth, services: Services) ->
     if voice is None:
         raise NotFound(f"no {body.provider} voice with id '{body.voiceId}'", param="voiceId")
     audio, content_type = await services.voices.preview(
-        provider=body.provider,
-        voice_id=body.voiceId,
+        voice=voice,
         text=body.text or DEFAULT_PREVIEW_TEXT,
         model=body.model,
         speed=body.speed or 1.0,

@@ -32,7 +32,7 @@ from openrevox.api.schemas.common import NonEmpty, OutcomeFilter, WireModel
 from openrevox.errors import InvalidField
 
 DEFAULT_VOICE: dict[str, Any] = {
-    "id": "f786b574-daa5-4673-aa0c-cbe3e8534c02",
+    "id": "156fb8d2-335b-4950-9cb3-a2d33befec77",
     "provider": "cartesia",
     "model": None,
     "speed": None,

@@ -1,0 +1,126 @@
+"""The seam between the engine and a phone network, and between a line and its agent.
+
+A provider places one call attempt and reports what happened; when the callee answers,
+the provider hands the live ``Line`` to a ``Conversation`` (the agent) until either side
+hangs up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+DialError = Literal[
+    "number_non_attributed",
+    "too_many_calls",
+    "busy",
+    "temporarily_unavailable",
+    "no_answer",
+    "no_international_permission",
+    "precondition_failed",
+    "non_classified_error",
+]
+EndedBy = Literal["agent", "user", "system"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    attempt_id: str
+    call_order_id: str
+    organization_id: str
+    to_number: str
+    from_number: str
+    attempt_number: int  # 1-based
+    max_attempts: int
+    assistant: dict[str, Any]
+    prompt_variables: dict[str, str]
+
+
+@dataclass(slots=True)
+class TranscriptEntry:
+    role: Literal["user", "assistant", "tool", "human_agent"]
+    content: str
+    tool_name: str | None = None
+    tool_arguments: dict[str, Any] | str | None = None
+    tool_is_error: bool | None = None
+    tool_output: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "content": self.content,
+            "tool_name": self.tool_name,
+            "tool_arguments": self.tool_arguments,
+            "tool_is_error": self.tool_is_error,
+            "tool_output": self.tool_output,
+        }
+
+
+@dataclass(slots=True)
+class CallResult:
+    """What a finished attempt reports back to the engine."""
+
+    dial_error: DialError | None = None
+    ringing_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    result: str | None = None  # human | voicemail | IVR | unknown | ios-screening-filter
+    ended_by: EndedBy | None = None
+    end_reason: str | None = None
+    transcript: list[TranscriptEntry] = field(default_factory=list)
+    do_not_contact: bool = False
+    outcome: str | None = None
+    structured_output: dict[str, Any] | None = None
+
+
+class CallEvents(Protocol):
+    """Progress a provider reports while the attempt runs (persisted by the engine)."""
+
+    async def ringing(self, at: datetime) -> None: ...
+    async def answered(self, at: datetime) -> None: ...
+
+
+class Line(Protocol):
+    """The agent's side of an answered call (text fidelity: utterances as text)."""
+
+    async def hear(self, timeout: float) -> str | None:
+        """The callee's next utterance; None on silence until ``timeout`` (seconds)."""
+        ...
+
+    async def say(self, text: str) -> None: ...
+    async def send_dtmf(self, digits: str) -> None: ...
+    async def transfer(self, number: str) -> bool: ...
+    async def hang_up(self) -> None: ...
+
+    @property
+    def callee_hung_up(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationOutcome:
+    result: str  # human | voicemail | IVR | unknown | ios-screening-filter
+    ended_by: EndedBy
+    end_reason: str | None
+    transcript: list[TranscriptEntry]
+    do_not_contact: bool = False
+    outcome: str | None = None
+    structured_output: dict[str, Any] | None = None
+
+
+class Conversation(Protocol):
+    """The agent of one answered call."""
+
+    async def run(self, request: CallRequest, line: Line, seconds: Callable[[float], float]) -> ConversationOutcome:
+        """Hold the conversation; ``seconds`` scales a real duration to this network's."""
+        ...
+
+
+ConversationFactory = Callable[[CallRequest], Conversation]
+
+
+class TelephonyProvider(Protocol):
+    async def place_call(
+        self, request: CallRequest, events: CallEvents, conversation: ConversationFactory
+    ) -> CallResult: ...
