@@ -31,10 +31,11 @@ function done(summary, latency, requests)
   io.write(string.format("BENCH summary %d %d %d %d %d %d %d %d\n",
     summary.duration, summary.requests, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout))
+  -- latency(i) is the i-th populated bucket; past the last one the value is 0.
   local i = 1
   while true do
     local value, count = latency(i)
-    if count == nil or count == 0 then
+    if value == nil or value == 0 or count == nil or count == 0 then
       break
     end
     io.write(string.format("BENCH lat %d %d\n", value, count))

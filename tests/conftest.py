@@ -43,9 +43,9 @@ class Org:
 class LiveServer:
     """The whole app served over real HTTP from a background thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, embedded_worker: bool = False) -> None:
         self.settings = settings
-        self.app = create_app(settings, migrate=False)
+        self.app = create_app(settings, migrate=False, embedded_worker=embedded_worker)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
@@ -113,10 +113,8 @@ async def _drop_postgres_database(name: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """One migrated database per backend for the whole session (orgs keep tests apart)."""
-    sqlite_path = tmp_path_factory.mktemp("sqlite") / "openrevox.db"
+def fresh_databases(tmp: Path) -> tuple[dict[str, str], str]:
+    """A migrated SQLite file and PostgreSQL database; returns their URLs and the PG name."""
     try:
         pg_name = asyncio.run(_create_postgres_database())
     except (OSError, asyncpg.PostgresError) as error:
@@ -125,11 +123,22 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             "Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
         ) from error
     base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
-    urls = {"sqlite": f"sqlite:///{sqlite_path}", "postgresql": f"{base}/{pg_name}"}
+    urls = {"sqlite": f"sqlite:///{tmp / 'openrevox.db'}", "postgresql": f"{base}/{pg_name}"}
     for url in urls.values():
         upgrade_to_head(Settings(database_url=url).database_url)
-    yield urls
+    return urls, pg_name
+
+
+def drop_database(pg_name: str) -> None:
     asyncio.run(_drop_postgres_database(pg_name))
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated database per backend for the API tests (orgs keep tests apart)."""
+    urls, pg_name = fresh_databases(tmp_path_factory.mktemp("api-db"))
+    yield urls
+    drop_database(pg_name)
 
 
 def make_settings(url: str, data_dir: Path, **changes: Any) -> Settings:

@@ -44,26 +44,51 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, *, embedded_worker: bool) -> None:
     import uvicorn
 
     from openrevox.api.app import create_app
 
     settings = Settings.from_env()
     upgrade_to_head(settings.database_url)
-    uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level="info")
+    app = create_app(settings, migrate=False, embedded_worker=embedded_worker)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @app.command()
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
-    """Run the API (embedded default: SQLite, simulated network, sandbox agent)."""
-    _serve(host, port)
+    """Run the API and one worker (embedded default: SQLite, simulated network)."""
+    _serve(host, port, embedded_worker=True)
 
 
 @app.command()
 def api(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     """Run an API process only (scale-out: several behind a load balancer)."""
-    _serve(host, port)
+    _serve(host, port, embedded_worker=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run one more worker process (scale-out on PostgreSQL); SIGTERM drains live calls."""
+    import logging
+    import signal
+
+    from openrevox.dispatch.runtime import build_worker
+    from openrevox.domain.clock import SystemClock
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    if settings.is_sqlite:
+        typer.echo("note: on SQLite one dispatcher is enough; `serve` already embeds it", err=True)
+
+    async def work(db: Database) -> None:
+        running = build_worker(settings, db, SystemClock())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, running.stop)
+        await running.run()
+
+    _run_with_db(settings, work)
 
 
 @app.command()

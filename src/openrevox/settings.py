@@ -41,6 +41,10 @@ class Settings:
     llm_api_key: str | None = None
     rate_limit_per_second: float = 100.0
     rate_limit_burst: float = 200.0
+    sim_speed: float = 1.0
+    worker_capacity: int = 200
+    concurrency_key_default_limit: int = 1
+    organization_concurrency_limit: int = 10
     cartesia_api_key: str | None = None
     cartesia_base_url: str = "https://api.cartesia.ai"
     elevenlabs_api_key: str | None = None
@@ -77,6 +81,10 @@ class Settings:
             llm_api_key=_env("LLM_API_KEY"),
             rate_limit_per_second=_env_float("RATE_LIMIT_PER_SECOND", 100.0),
             rate_limit_burst=_env_float("RATE_LIMIT_BURST", 200.0),
+            sim_speed=_env_float("SIM_SPEED", 1.0),
+            worker_capacity=int(_env_float("WORKER_CAPACITY", 200)),
+            concurrency_key_default_limit=int(_env_float("CONCURRENCY_KEY_DEFAULT_LIMIT", 1)),
+            organization_concurrency_limit=int(_env_float("ORGANIZATION_CONCURRENCY_LIMIT", 10)),
             cartesia_api_key=_env("CARTESIA_API_KEY"),
             cartesia_base_url=_env("CARTESIA_BASE_URL", "https://api.cartesia.ai") or "",
             elevenlabs_api_key=_env("ELEVENLABS_API_KEY"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from openrevox.api.errors import install_error_handlers
 from openrevox.api.middleware import PathNormalizer
 from openrevox.api.ratelimit import RateLimiter
 from openrevox.api.routes import account, assistants, calls, campaigns, phone_numbers, voices
+from openrevox.dispatch.runtime import build_worker
 from openrevox.domain.clock import Clock, SystemClock
 from openrevox.services.organizations import NewOrganization, bootstrap_if_empty
 from openrevox.services.voices import VoiceService
@@ -48,8 +50,13 @@ def announce_bootstrap(created: NewOrganization) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    embedded_worker: bool = False,
 ) -> FastAPI:
+    """The API; with ``embedded_worker`` it also carries calls in the same process."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
 
@@ -65,6 +72,7 @@ def create_app(
                     country=settings.default_country,
                     now=clock.now(),
                     live_key=settings.bootstrap_api_key,
+                    concurrency_limit=settings.organization_concurrency_limit,
                 )
         except IntegrityError:
             created = None  # another process bootstrapped at the same moment
@@ -79,9 +87,17 @@ def create_app(
             ),
             voices=VoiceService.from_settings(settings),
         )
+        worker_task = None
+        if embedded_worker:
+            worker = build_worker(settings, db, clock)
+            worker_task = asyncio.create_task(worker.run())
+            app.state.worker = worker
         try:
             yield
         finally:
+            if worker_task is not None:
+                app.state.worker.stop()  # graceful: live calls are drained
+                await worker_task
             await app.state.services.voices.aclose()
             await db.dispose()
 

@@ -112,7 +112,6 @@ async def create(
                 metadata=None,
                 now=now,
                 campaign_id=campaign_id,
-                concurrency_max=body.max_concurrent_calls,
             )
         )
         rows.append(
@@ -180,8 +179,7 @@ async def update(
         if number:
             order_changes["from_phone_number"] = number
     if "max_concurrent_calls" in given:
-        values["max_concurrent_calls"] = body.max_concurrent_calls
-        order_changes["concurrency_max"] = body.max_concurrent_calls
+        values["max_concurrent_calls"] = body.max_concurrent_calls  # read by dispatch
     if "call_retry_config" in given:
         config = body.call_retry_config.model_dump(mode="json") if body.call_retry_config else None
         values["call_retry_config"] = config

@@ -28,8 +28,11 @@ async def create_organization_with_keys(
     now: datetime,
     live_key: str | None = None,
     with_test_key: bool = True,
+    concurrency_limit: int = 10,
 ) -> NewOrganization:
-    org = await accounts.create_organization(conn, name=name, country=country, now=now)
+    org = await accounts.create_organization(
+        conn, name=name, country=country, now=now, concurrency_limit=concurrency_limit
+    )
     user = await accounts.create_user(conn, organization_id=org.id, email=email, now=now)
     live = await accounts.create_api_key(
         conn, organization_id=org.id, user_id=user.id, mode="live", name="default", now=now,
@@ -53,7 +56,12 @@ async def create_organization_with_keys(
 
 
 async def bootstrap_if_empty(
-    conn: AsyncConnection, *, country: str, now: datetime, live_key: str | None
+    conn: AsyncConnection,
+    *,
+    country: str,
+    now: datetime,
+    live_key: str | None,
+    concurrency_limit: int = 10,
 ) -> NewOrganization | None:
     """First start of an empty database: the default organization and its keys."""
     if await accounts.count_organizations(conn) > 0:
@@ -66,4 +74,5 @@ async def bootstrap_if_empty(
         now=now,
         live_key=live_key,
         with_test_key=True,
+        concurrency_limit=concurrency_limit,
     )

@@ -169,11 +169,54 @@ call_attempts = sa.Table(
     sa.Column("transcript", json_type()),
     sa.Column("structured_output", json_type()),
     sa.Column("recording_key", sa.String(300)),
+    # The worker carrying the live attempt, and until when its lease holds.
+    sa.Column("worker_id", sa.String(64)),
+    sa.Column("lease_expires_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("started_at", UTCDateTime),
     sa.Column("answered_at", UTCDateTime),
     sa.Column("ended_at", UTCDateTime),
     sa.UniqueConstraint("call_order_id", "attempt_number"),
+    sa.Index(None, "status", "lease_expires_at"),
+    sa.Index(None, "organization_id", "created_at"),
+)
+
+# One row per concurrency slot in use. The primary key makes a limit exact across
+# processes and machines: a slot index below the limit can be held by one attempt only.
+concurrency_slots = sa.Table(
+    "concurrency_slots",
+    metadata,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("slot", sa.Integer, primary_key=True),
+    sa.Column("attempt_id", ID, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index(None, "attempt_id"),
+)
+
+# Limits of concurrency keys, set server-side (PUT /concurrency-keys/{key}).
+concurrency_keys = sa.Table(
+    "concurrency_keys",
+    metadata,
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("mode", MODE, primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("max_concurrent_calls", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The simulated network's own ledger of every dial it received, one row per attempt,
+# committed before the line rings: proof that no attempt was dialled twice or lost.
+sim_ledger = sa.Table(
+    "sim_ledger",
+    metadata,
+    sa.Column("attempt_id", ID, primary_key=True),
+    sa.Column("call_order_id", ID, nullable=False),
+    sa.Column("phone_number", sa.String(32), nullable=False),
+    sa.Column("attempt_number", sa.Integer, nullable=False),
+    sa.Column("behaviour", sa.String(40), nullable=False),
+    sa.Column("worker_id", sa.String(64), nullable=False),
+    sa.Column("dialed_at", UTCDateTime, nullable=False),
+    sa.Index(None, "call_order_id"),
 )
 
 campaign_rows = sa.Table(

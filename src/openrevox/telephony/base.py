@@ -73,6 +73,7 @@ class CallResult:
     do_not_contact: bool = False
     outcome: str | None = None
     structured_output: dict[str, Any] | None = None
+    unanswered_questions: tuple[str, ...] = ()
 
 
 class CallEvents(Protocol):
@@ -85,8 +86,8 @@ class CallEvents(Protocol):
 class Line(Protocol):
     """The agent's side of an answered call (text fidelity: utterances as text)."""
 
-    async def hear(self, timeout: float) -> str | None:
-        """The callee's next utterance; None on silence until ``timeout`` (seconds)."""
+    async def hear(self, wait: float) -> str | None:
+        """The callee's next utterance; None on silence for ``wait`` seconds."""
         ...
 
     async def say(self, text: str) -> None: ...
@@ -96,6 +97,11 @@ class Line(Protocol):
 
     @property
     def callee_hung_up(self) -> bool: ...
+
+    @property
+    def callee_speaking(self) -> bool:
+        """True while the callee is talking: the agent does not talk over them."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +113,15 @@ class ConversationOutcome:
     do_not_contact: bool = False
     outcome: str | None = None
     structured_output: dict[str, Any] | None = None
+    unanswered_questions: tuple[str, ...] = ()
 
 
 class Conversation(Protocol):
     """The agent of one answered call."""
 
-    async def run(self, request: CallRequest, line: Line, seconds: Callable[[float], float]) -> ConversationOutcome:
+    async def run(
+        self, request: CallRequest, line: Line, seconds: Callable[[float], float]
+    ) -> ConversationOutcome:
         """Hold the conversation; ``seconds`` scales a real duration to this network's."""
         ...
 

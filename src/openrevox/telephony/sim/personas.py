@@ -6,8 +6,9 @@ import random
 from dataclasses import dataclass
 
 from openrevox.domain.sandbox_numbers import behaviour_code
+from openrevox.telephony.base import DialError
 
-DIAL_ERROR_CODES = {
+DIAL_ERROR_CODES: dict[str, DialError] = {
     "40": "busy",
     "41": "no_answer",
     "42": "number_non_attributed",
@@ -17,7 +18,22 @@ DIAL_ERROR_CODES = {
     "46": "precondition_failed",
     "47": "non_classified_error",
 }
-ANSWERING_CODES = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "20", "21", "30", "48")
+ANSWERING_CODES = (
+    "00",
+    "01",
+    "02",
+    "03",
+    "04",
+    "05",
+    "06",
+    "07",
+    "08",
+    "09",
+    "20",
+    "21",
+    "30",
+    "48",
+)
 # Code 99: a realistic mix (weights out of 100), picked by the call id and attempt.
 DEMO_MIX: tuple[tuple[str, int], ...] = (
     ("00", 35), ("41", 15), ("20", 12), ("40", 8), ("04", 6), ("05", 5), ("30", 4),
@@ -29,7 +45,7 @@ DEMO_MIX: tuple[tuple[str, int], ...] = (
 class Behaviour:
     """One attempt's behaviour: a dial error, or who answers (a persona code)."""
 
-    dial_error: str | None
+    dial_error: DialError | None
     persona: str | None
 
 

@@ -1,0 +1,1 @@
+"""Agents that hold the conversation of an answered call."""

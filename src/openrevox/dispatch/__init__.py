@@ -1,0 +1,1 @@
+"""Dispatch: workers that claim due attempts, hold leases and slots, and recover."""

@@ -1,0 +1,36 @@
+"""Assemble a worker from settings: the provider, the agent, the limits."""
+
+from __future__ import annotations
+
+from openrevox.agent.sandbox import SandboxAgent
+from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
+from openrevox.domain.clock import Clock
+from openrevox.settings import Settings
+from openrevox.store.db import Database
+from openrevox.telephony.base import CallRequest, Conversation
+from openrevox.telephony.sim.network import SimulatedNetwork
+
+
+def sandbox_conversation(_request: CallRequest) -> Conversation:
+    return SandboxAgent()
+
+
+def build_worker(settings: Settings, db: Database, clock: Clock) -> Worker:
+    if settings.telephony_provider != "sim":
+        raise ValueError(
+            f"telephony provider '{settings.telephony_provider}' is not available; use 'sim'"
+        )
+    worker_id = new_worker_id()
+    return Worker(
+        db=db,
+        provider=SimulatedNetwork(
+            db=db, clock=clock, speed=settings.sim_speed, worker_id=worker_id
+        ),
+        conversations=sandbox_conversation,
+        clock=clock,
+        config=WorkerConfig(
+            capacity=settings.worker_capacity,
+            default_key_limit=settings.concurrency_key_default_limit,
+        ),
+        worker_id=worker_id,
+    )

@@ -1,0 +1,116 @@
+"""The simulated network as a TelephonyProvider: deterministic behaviours per number,
+a ledger row committed before each dial rings, durations divided by a speed factor."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from openrevox.domain.clock import Clock
+from openrevox.store.db import Database
+from openrevox.store.tables import sim_ledger
+from openrevox.telephony.base import CallEvents, CallRequest, CallResult, ConversationFactory
+from openrevox.telephony.sim import person
+from openrevox.telephony.sim.line import SimLine
+from openrevox.telephony.sim.personas import behaviour_for
+
+log = logging.getLogger("openrevox.sim")
+
+# Real-world seconds before each dial error comes back (divided by the speed factor).
+RING_SECONDS = {
+    "busy": 1.0,
+    "no_answer": 20.0,
+    "number_non_attributed": 0.5,
+    "temporarily_unavailable": 0.5,
+    "too_many_calls": 0.2,
+    "no_international_permission": 0.2,
+    "precondition_failed": 0.2,
+    "non_classified_error": 0.5,
+}
+ANSWER_AFTER_SECONDS = 2.0  # one ring
+
+
+class AlreadyDialled(RuntimeError):
+    """The ledger already holds this attempt: dialling it again is refused."""
+
+
+class SimulatedNetwork:
+    def __init__(
+        self, *, db: Database, clock: Clock, speed: float = 1.0, worker_id: str = "sim"
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("the simulated network's speed factor must be positive")
+        self.db = db
+        self.clock = clock
+        self.speed = speed
+        self.worker_id = worker_id
+
+    def seconds(self, real: float) -> float:
+        return real / self.speed
+
+    async def _record_dial(self, request: CallRequest, behaviour: str) -> None:
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    sa.insert(sim_ledger).values(
+                        attempt_id=request.attempt_id,
+                        call_order_id=request.call_order_id,
+                        phone_number=request.to_number,
+                        attempt_number=request.attempt_number,
+                        behaviour=behaviour,
+                        worker_id=self.worker_id,
+                        dialed_at=self.clock.now(),
+                    )
+                )
+        except IntegrityError:
+            raise AlreadyDialled(f"attempt {request.attempt_id} was already dialled") from None
+
+    async def place_call(
+        self, request: CallRequest, events: CallEvents, conversation: ConversationFactory
+    ) -> CallResult:
+        behaviour = behaviour_for(
+            request.to_number,
+            call_order_id=request.call_order_id,
+            attempt_number=request.attempt_number,
+        )
+        await self._record_dial(request, behaviour.dial_error or f"persona:{behaviour.persona}")
+        ringing_at = self.clock.now()
+        await events.ringing(ringing_at)
+        if behaviour.dial_error is not None:
+            delay = self.seconds(RING_SECONDS[behaviour.dial_error])
+            if delay > 0.0005:
+                await asyncio.sleep(delay)
+            return CallResult(
+                dial_error=behaviour.dial_error, ringing_at=ringing_at, ended_at=self.clock.now()
+            )
+
+        await asyncio.sleep(self.seconds(ANSWER_AFTER_SECONDS))
+        answered_at = self.clock.now()
+        await events.answered(answered_at)
+        line = SimLine(speed=self.speed)
+        callee = asyncio.create_task(person.play(behaviour.persona or "00", line))
+        try:
+            outcome = await conversation(request).run(request, line, self.seconds)
+        finally:
+            if not line.agent_hung_up:
+                await line.hang_up()
+            callee.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await callee
+        return CallResult(
+            ringing_at=ringing_at,
+            answered_at=answered_at,
+            ended_at=self.clock.now(),
+            result=outcome.result,
+            ended_by=outcome.ended_by,
+            end_reason=outcome.end_reason,
+            transcript=outcome.transcript,
+            do_not_contact=outcome.do_not_contact,
+            outcome=outcome.outcome,
+            structured_output=outcome.structured_output,
+            unanswered_questions=outcome.unanswered_questions,
+        )
