@@ -16,7 +16,15 @@ from openrevox.api.docs import install_docs
 from openrevox.api.errors import install_error_handlers
 from openrevox.api.middleware import PathNormalizer
 from openrevox.api.ratelimit import RateLimiter
-from openrevox.api.routes import account, assistants, calls, campaigns, phone_numbers, voices
+from openrevox.api.routes import (
+    account,
+    assistants,
+    calls,
+    campaigns,
+    concurrency,
+    phone_numbers,
+    voices,
+)
 from openrevox.dispatch.runtime import build_worker
 from openrevox.domain.clock import Clock, SystemClock
 from openrevox.services.organizations import NewOrganization, bootstrap_if_empty
@@ -111,7 +119,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_docs(app)
-    for module in (account, assistants, calls, campaigns, phone_numbers, voices):
+    for module in (account, assistants, calls, campaigns, phone_numbers, voices, concurrency):
         app.include_router(module.router)
     app.add_middleware(PathNormalizer)
     return app
