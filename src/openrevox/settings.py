@@ -45,6 +45,8 @@ class Settings:
     worker_capacity: int = 200
     concurrency_key_default_limit: int = 1
     organization_concurrency_limit: int = 10
+    webhook_allow_hosts: tuple[str, ...] = ()
+    webhook_timeout_seconds: float = 10.0
     cartesia_api_key: str | None = None
     cartesia_base_url: str = "https://api.cartesia.ai"
     elevenlabs_api_key: str | None = None
@@ -85,6 +87,12 @@ class Settings:
             worker_capacity=int(_env_float("WORKER_CAPACITY", 200)),
             concurrency_key_default_limit=int(_env_float("CONCURRENCY_KEY_DEFAULT_LIMIT", 1)),
             organization_concurrency_limit=int(_env_float("ORGANIZATION_CONCURRENCY_LIMIT", 10)),
+            webhook_allow_hosts=tuple(
+                h.strip().lower()
+                for h in (_env("WEBHOOK_ALLOW_HOSTS", "") or "").split(",")
+                if h.strip()
+            ),
+            webhook_timeout_seconds=_env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0),
             cartesia_api_key=_env("CARTESIA_API_KEY"),
             cartesia_base_url=_env("CARTESIA_BASE_URL", "https://api.cartesia.ai") or "",
             elevenlabs_api_key=_env("ELEVENLABS_API_KEY"),
