@@ -277,3 +277,56 @@ do_not_contact = sa.Table(
     sa.Column("reason", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# The webhook outbox: one row per event, written in the transaction of the change that
+# causes it, delivered by workers with retries; deliveries are logged one row per try.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),  # the webhook-id receivers dedupe on
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("event_type", sa.String(40), nullable=False),
+    sa.Column("call_order_id", ID, nullable=False),
+    sa.Column("attempt_id", ID),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("payload", json_type(), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # pending | delivered | dead
+    sa.Column("tries", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime),
+    sa.Column("last_error", sa.String(300)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "organization_id", "mode", "created_at"),
+    sa.Index(None, "call_order_id"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "event_id",
+        sa.String(40),
+        sa.ForeignKey("webhook_events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),  # fmt: skip
+    sa.Column("try_number", sa.Integer, nullable=False),
+    sa.Column("attempted_at", UTCDateTime, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error", sa.String(300)),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("response_excerpt", sa.String(500)),
+    sa.Index(None, "event_id", "try_number"),
+)
+
+# Per-organization webhook preferences (ours).
+webhook_settings = sa.Table(
+    "webhook_settings",
+    metadata,
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("mode", MODE, primary_key=True),
+    sa.Column("per_attempt_events", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 09:09:36.600684
+Create Date: 2026-11-24 09:18:19.105137
 """
 
 from __future__ import annotations
@@ -197,6 +197,63 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
     op.create_table(
+        "webhook_events",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("organization_id", sa.String(length=36), nullable=False),
+        sa.Column("mode", sa.String(length=4), nullable=False),
+        sa.Column("event_type", sa.String(length=40), nullable=False),
+        sa.Column("call_order_id", sa.String(length=36), nullable=False),
+        sa.Column("attempt_id", sa.String(length=36), nullable=True),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column(
+            "next_attempt_at", openrevox.store.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("last_error", sa.String(length=300), nullable=True),
+        sa.Column("created_at", openrevox.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", openrevox.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_webhook_events_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_events")),
+    )
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_events_call_order_id"), ["call_order_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_webhook_events_organization_id_mode_created_at"),
+            ["organization_id", "mode", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_webhook_events_status_next_attempt_at"),
+            ["status", "next_attempt_at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "webhook_settings",
+        sa.Column("organization_id", sa.String(length=36), nullable=False),
+        sa.Column("mode", sa.String(length=4), nullable=False),
+        sa.Column("per_attempt_events", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", openrevox.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_webhook_settings_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("organization_id", "mode", name=op.f("pk_webhook_settings")),
+    )
+    op.create_table(
         "api_keys",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("organization_id", sa.String(length=36), nullable=False),
@@ -365,6 +422,31 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("event_id", sa.String(length=40), nullable=False),
+        sa.Column("try_number", sa.Integer(), nullable=False),
+        sa.Column("attempted_at", openrevox.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=300), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("response_excerpt", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["webhook_events.id"],
+            name=op.f("fk_webhook_deliveries_event_id_webhook_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_event_id_try_number"),
+            ["event_id", "try_number"],
+            unique=False,
+        )
+
+    op.create_table(
         "call_attempts",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("call_order_id", sa.String(length=36), nullable=False),
@@ -469,6 +551,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_call_attempts_organization_id_created_at"))
 
     op.drop_table("call_attempts")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_event_id_try_number"))
+
+    op.drop_table("webhook_deliveries")
     with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_phone_numbers_organization_id_mode"))
 
@@ -485,6 +571,13 @@ def downgrade() -> None:
 
     op.drop_table("call_orders")
     op.drop_table("api_keys")
+    op.drop_table("webhook_settings")
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_events_status_next_attempt_at"))
+        batch_op.drop_index(batch_op.f("ix_webhook_events_organization_id_mode_created_at"))
+        batch_op.drop_index(batch_op.f("ix_webhook_events_call_order_id"))
+
+    op.drop_table("webhook_events")
     op.drop_table("users")
     op.drop_table("do_not_contact")
     op.drop_table("concurrency_keys")
