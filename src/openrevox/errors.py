@@ -3,6 +3,7 @@
 OpenRevoxError
  +-- BadRequest            400  malformed request (JSON that does not parse, ...)
  +-- AuthenticationFailed  401  missing, malformed, unknown or revoked API key
+ +-- Forbidden             403  a credential other than a key (a signed link) is expired or wrong
  +-- NotFound              404  no such object in the caller's organization and mode
  +-- Conflict              409  a business rule refuses the change (never worth a retry)
  +-- InvalidField          422  a field is well-formed JSON but not acceptable
@@ -37,6 +38,15 @@ class AuthenticationFailed(OpenRevoxError):
 
     def headers(self) -> dict[str, str]:
         return {"www-authenticate": 'Bearer realm="openrevox"', "x-should-retry": "false"}
+
+
+class Forbidden(OpenRevoxError):
+    status_code = 403
+    error_type = "permission_error"
+
+    def headers(self) -> dict[str, str]:
+        # Asking again with the same signed link never helps: get a fresh one.
+        return {"x-should-retry": "false"}
 
 
 class NotFound(OpenRevoxError):

@@ -47,6 +47,7 @@ class Settings:
     organization_concurrency_limit: int = 10
     webhook_allow_hosts: tuple[str, ...] = ()
     webhook_timeout_seconds: float = 10.0
+    webhook_retry_schedule: str | None = None
     cartesia_api_key: str | None = None
     cartesia_base_url: str = "https://api.cartesia.ai"
     elevenlabs_api_key: str | None = None
@@ -93,6 +94,7 @@ class Settings:
                 if h.strip()
             ),
             webhook_timeout_seconds=_env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0),
+            webhook_retry_schedule=_env("WEBHOOK_RETRY_SCHEDULE"),
             cartesia_api_key=_env("CARTESIA_API_KEY"),
             cartesia_base_url=_env("CARTESIA_BASE_URL", "https://api.cartesia.ai") or "",
             elevenlabs_api_key=_env("ELEVENLABS_API_KEY"),

@@ -36,8 +36,13 @@ def retry_config(attempts: int, delay: int = 0) -> dict[str, Any]:
 
 
 def place(caller: revox.Revox, code: str, attempts: int, **assistant: Any) -> str:
-    config = {"prompt": "You call on behalf of Acme.", "first_sentence": "Hello, this is Acme.",
-              "first_sentence_mode": "static", "call_retry_config": retry_config(attempts), **assistant}  # fmt: skip
+    config = {
+        "prompt": "You call on behalf of Acme.",
+        "first_sentence": "Hello, this is Acme.",
+        "first_sentence_mode": "static",
+        "call_retry_config": retry_config(attempts),
+        **assistant,
+    }
     return caller.call.create(
         phone_number=f"+1212555{100 + int(code):04d}", assistant=config
     ).call.id  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +25,11 @@ from openrevox.api.routes import (
     concurrency,
     phone_numbers,
     voices,
+    webhooks,
 )
 from openrevox.dispatch.runtime import build_worker
 from openrevox.domain.clock import Clock, SystemClock
+from openrevox.results.runtime import build_deliverer
 from openrevox.services.organizations import NewOrganization, bootstrap_if_empty
 from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
@@ -95,17 +98,19 @@ def create_app(
             ),
             voices=VoiceService.from_settings(settings),
         )
-        worker_task = None
+        background: list[tuple[Any, asyncio.Task[None]]] = []
         if embedded_worker:
-            worker = build_worker(settings, db, clock)
-            worker_task = asyncio.create_task(worker.run())
-            app.state.worker = worker
+            app.state.worker = build_worker(settings, db, clock)
+            app.state.deliverer = build_deliverer(settings, db, clock)
+            for runner in (app.state.worker, app.state.deliverer):
+                background.append((runner, asyncio.create_task(runner.run())))
         try:
             yield
         finally:
-            if worker_task is not None:
-                app.state.worker.stop()  # graceful: live calls are drained
-                await worker_task
+            for runner, _task in background:
+                runner.stop()  # graceful: live calls are drained
+            for _runner, task in background:
+                await task
             await app.state.services.voices.aclose()
             await db.dispose()
 
@@ -119,7 +124,8 @@ def create_app(
     )
     install_error_handlers(app)
     install_docs(app)
-    for module in (account, assistants, calls, campaigns, phone_numbers, voices, concurrency):
+    routers = (account, assistants, calls, campaigns, phone_numbers, voices, concurrency, webhooks)
+    for module in routers:
         app.include_router(module.router)
     app.add_middleware(PathNormalizer)
     return app

@@ -6,8 +6,9 @@ import zoneinfo
 from datetime import datetime
 
 from openrevox.domain.attempt_plan import AttemptReport, OrderPlan, plan_after_attempt
-from openrevox.domain.lifecycle import OrderEvent, OrderStatus, transition
+from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal, transition
 from openrevox.domain.retry_config import policy_from_wire
+from openrevox.results import webhooks
 from openrevox.store.db import Database
 from openrevox.store.repositories import dispatch as repo
 from openrevox.store.repositories.dispatch import ClaimedAttempt
@@ -79,6 +80,7 @@ async def finish_attempt(
         if found:
             changes["contact"] = {**order.contact, **found}
         await repo.update_order(conn, order.id, changes)
+        await webhooks.attempt_ended(conn, order, attempt.attempt_id, now)
         if result.unanswered_questions and order.assistant_id:
             await repo.add_pending_faq(
                 conn,
@@ -99,6 +101,7 @@ async def finish_attempt(
         async with db.transaction() as conn:
             done = transition(OrderStatus.POST_PROCESSING, OrderEvent.POST_PROCESSING_DONE)
             await repo.update_order(conn, order.id, {"status": done.value, "updated_at": now})
+            await webhooks.order_reached_terminal(conn, order, done.value, now)
     return plan
 
 
@@ -149,6 +152,8 @@ async def recover_lost_attempts(db: Database, *, now: datetime, batch: int = 200
             if plan.next_attempt_at is not None:
                 changes["scheduled_at"] = plan.next_attempt_at
             await repo.update_order(conn, order_id, changes)
+            if is_terminal(status) and not is_terminal(OrderStatus(order.status)):
+                await webhooks.order_reached_terminal(conn, order, status.value, now)
             recovered += 1
         await repo.drop_stale_slots(conn, now=now)
     return recovered

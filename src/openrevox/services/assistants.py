@@ -16,18 +16,29 @@ from openrevox.api.schemas.assistant import (
     faq_items_given,
 )
 from openrevox.api.wire import assistant_wire
+from openrevox.domain.lifecycle import OrderEvent
 from openrevox.domain.phone import normalize_e164
 from openrevox.domain.prompts import missing_variables
 from openrevox.errors import InvalidField, NotFound
+from openrevox.results.webhook_safety import check_url
+from openrevox.services import order_status
 from openrevox.store.repositories import assistants, calls, phone_numbers
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.assistants import AssistantRecord, FaqItem
 
 
-async def normalize_numbers(
-    conn: AsyncConnection, principal: Principal, config: dict[str, Any]
+async def check_config(
+    conn: AsyncConnection,
+    principal: Principal,
+    config: dict[str, Any],
+    allow_hosts: tuple[str, ...] = (),
 ) -> None:
-    """E.164 for transfer destinations; the caller id must be one of the organization's."""
+    """E.164 for transfer destinations; the caller id must be one of the organization's;
+    the webhook may not target a private address (unless admitted)."""
+    if config.get("webhook_url"):
+        reason = check_url(config["webhook_url"], allow_hosts)
+        if reason:
+            raise InvalidField(reason, param="webhook_url")
     for index, destination in enumerate(config.get("transfer_destinations") or []):
         try:
             destination["phone_number"] = normalize_e164(
@@ -74,10 +85,14 @@ async def get_or_404(
 
 
 async def create(
-    conn: AsyncConnection, principal: Principal, body: AssistantCreate, now: datetime
+    conn: AsyncConnection,
+    principal: Principal,
+    body: AssistantCreate,
+    now: datetime,
+    allow_hosts: tuple[str, ...] = (),
 ) -> AssistantRecord:
     config = apply_assistant_input(None, body)
-    await normalize_numbers(conn, principal, config)
+    await check_config(conn, principal, config, allow_hosts)
     assistant_id = await assistants.insert(
         conn,
         organization_id=principal.organization_id,
@@ -133,6 +148,7 @@ async def update(
     assistant_id: str,
     body: AssistantPatch,
     now: datetime,
+    allow_hosts: tuple[str, ...] = (),
 ) -> UpdateResult:
     current = await assistants.get(
         conn,
@@ -146,7 +162,7 @@ async def update(
     if not body.given():
         return UpdateResult(current, 0, [])
     config = apply_assistant_input(current.config, body)
-    await normalize_numbers(conn, principal, config)
+    await check_config(conn, principal, config, allow_hosts)
     await assistants.update(
         conn, assistant_id=assistant_id, name=body.name or current.name, config=config, now=now
     )
@@ -232,7 +248,5 @@ async def delete(
         assistant_id=assistant_id,
     )
     for order in pending:
-        await calls.update_order(
-            conn, order.id, {"status": "errored", "next_attempt_at": None, "updated_at": now}
-        )
+        await order_status.apply(conn, order, OrderEvent.ERROR, now, next_attempt_at=None)
     await assistants.delete(conn, assistant_id=assistant_id)

@@ -19,6 +19,7 @@ from openrevox.domain.sandbox_numbers import is_fictional
 from openrevox.domain.schedule import first_dial_time, next_dial_time
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
+from openrevox.services import order_status
 from openrevox.services.order_status import move
 from openrevox.settings import Settings
 from openrevox.store.repositories import calls, phone_numbers
@@ -55,14 +56,18 @@ async def is_do_not_contact(conn: AsyncConnection, principal: Principal, number:
 
 
 async def _snapshot_for(
-    conn: AsyncConnection, principal: Principal, body: CallCreate, now: datetime
+    conn: AsyncConnection,
+    principal: Principal,
+    body: CallCreate,
+    now: datetime,
+    allow_hosts: tuple[str, ...],
 ) -> tuple[str | None, dict[str, Any]]:
     if body.assistant_id is not None:
         record = await assistant_service.get_or_404(conn, principal, body.assistant_id)
         return record.id, assistant_wire(record)
     if body.assistant is not None:
         snapshot = assistant_service.inline_snapshot(principal, body.assistant, now)
-        await assistant_service.normalize_numbers(conn, principal, snapshot)
+        await assistant_service.check_config(conn, principal, snapshot, allow_hosts)
         return None, snapshot
     raise InvalidField("give either assistant_id or an inline assistant", param="assistant_id")
 
@@ -75,7 +80,9 @@ async def create_call(
     except ValueError as error:
         raise InvalidField(str(error), param="phone_number") from None
     try:
-        assistant_id, snapshot = await _snapshot_for(conn, principal, body, now)
+        assistant_id, snapshot = await _snapshot_for(
+            conn, principal, body, now, settings.webhook_allow_hosts
+        )
     except NotFound as error:
         raise InvalidField(error.message, param="assistant_id") from None
 
@@ -229,10 +236,7 @@ async def cancel_call(
     """No new attempt will start; a live attempt is allowed to finish (see docs)."""
     order = await _locked_order(conn, principal, call_id)
     _refuse_if_ended(order, "cancel")
-    status = move(OrderStatus(order.status), OrderEvent.CANCEL)
-    await calls.update_order(
-        conn, order.id, {"status": status.value, "next_attempt_at": None, "updated_at": now}
-    )
+    await order_status.apply(conn, order, OrderEvent.CANCEL, now, next_attempt_at=None)
 
 
 async def pause_call(

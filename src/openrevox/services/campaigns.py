@@ -19,6 +19,7 @@ from openrevox.domain.retry_config import policy_from_wire, recipient_timezone
 from openrevox.domain.schedule import first_dial_time, next_dial_time
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
+from openrevox.services import order_status
 from openrevox.services.calls import caller_id, is_do_not_contact, order_values
 from openrevox.services.order_status import move
 from openrevox.store.repositories import calls, campaigns
@@ -262,14 +263,7 @@ async def launch(
         if await is_do_not_contact(conn, principal, order.to_phone_number):
             report.do_not_contact += 1
             skipped_dnc.append(order.id)
-            await calls.update_order(
-                conn,
-                order.id,
-                {
-                    "status": move(OrderStatus(order.status), OrderEvent.CANCEL).value,
-                    "updated_at": now,
-                },
-            )
+            await order_status.apply(conn, order, OrderEvent.CANCEL, now)
             continue
         policy = policy_from_wire(
             order.call_retry_config,
@@ -363,15 +357,7 @@ async def cancel(
 async def _cancel_pending(conn: AsyncConnection, campaign_id: str, now: datetime) -> None:
     for order in await _orders(conn, campaign_id):
         if not is_terminal(OrderStatus(order.status)):
-            await calls.update_order(
-                conn,
-                order.id,
-                {
-                    "status": move(OrderStatus(order.status), OrderEvent.CANCEL).value,
-                    "next_attempt_at": None,
-                    "updated_at": now,
-                },
-            )
+            await order_status.apply(conn, order, OrderEvent.CANCEL, now, next_attempt_at=None)
 
 
 async def delete(

@@ -311,7 +311,7 @@ webhook_deliveries = sa.Table(
         sa.String(40),
         sa.ForeignKey("webhook_events.id", ondelete="CASCADE"),
         nullable=False,
-    ),  # fmt: skip
+    ),
     sa.Column("try_number", sa.Integer, nullable=False),
     sa.Column("attempted_at", UTCDateTime, nullable=False),
     sa.Column("status_code", sa.Integer),

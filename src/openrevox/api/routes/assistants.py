@@ -17,7 +17,9 @@ router = APIRouter(prefix="/assistants", tags=["assistants"])
 @router.post("", summary="Create an assistant")
 async def create_assistant(body: AssistantCreate, principal: Auth, services: Services) -> JSON:
     async with services.db.transaction() as conn:
-        record = await service.create(conn, principal, body, services.clock.now())
+        record = await service.create(
+            conn, principal, body, services.clock.now(), services.settings.webhook_allow_hosts
+        )
     return JSON({"assistant": assistant_wire(record)})
 
 
@@ -43,7 +45,12 @@ async def update_assistant(
 ) -> JSON:
     async with services.db.transaction() as conn:
         result = await service.update(
-            conn, principal, assistant_id, body or AssistantUpdateIn(), services.clock.now()
+            conn,
+            principal,
+            assistant_id,
+            body or AssistantUpdateIn(),
+            services.clock.now(),
+            services.settings.webhook_allow_hosts,
         )
     notice = (
         {"count": result.unpatched_count, "variables": result.unpatched_variables}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -78,11 +79,16 @@ async def create_organization(
         name=name,
         country=country,
         concurrency_limit=concurrency_limit,
-        webhook_secret="whsec_" + secrets.token_urlsafe(32),
+        webhook_secret=new_webhook_secret(),
         created_at=now,
     )
     await conn.execute(sa.insert(organizations).values(**_asdict(org)))
     return org
+
+
+def new_webhook_secret() -> str:
+    """Standard Webhooks' format: ``whsec_`` and the base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def _asdict(obj: object) -> dict[str, object]:
