@@ -20,6 +20,8 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.")
 orgs_app = typer.Typer(help="Create organizations.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(orgs_app, name="orgs")
+webhooks_app = typer.Typer(help="Webhook signing secrets.")
+app.add_typer(webhooks_app, name="webhooks")
 
 T = TypeVar("T")
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -213,6 +215,28 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="Key id, or the key itse
         typer.echo("no active key matches", err=True)
         raise typer.Exit(code=1)
     typer.echo("revoked")
+
+
+@webhooks_app.command("secret")
+def webhooks_secret(
+    organization: Annotated[
+        str, typer.Option("--org", help="Organization id (default: the first).")
+    ] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Show the organization's webhook signing secret (Standard Webhooks, whsec_...)."""
+    from openrevox.store.repositories import accounts
+
+    async def work(db: Database) -> dict[str, Any]:
+        async with db.read() as conn:
+            orgs = await accounts.list_organizations(conn)
+        org = next((o for o in orgs if o.id == organization), None) if organization else None
+        org = org or (orgs[0] if orgs and not organization else None)
+        if org is None:
+            raise typer.BadParameter("no such organization", param_hint="--org")
+        return {"organization_id": org.id, "secret": org.webhook_secret}
+
+    _print(_run_with_db(Settings.from_env(), work), as_json)
 
 
 def _print(data: dict[str, Any], as_json: bool) -> None:
