@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from openrevox.cli_campaigns import campaign_app
 from openrevox.domain.api_keys import MODES, Mode
 from openrevox.settings import Settings
 from openrevox.store.db import Database, create_engine
@@ -22,6 +23,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(orgs_app, name="orgs")
 webhooks_app = typer.Typer(help="Webhook signing secrets.")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(campaign_app, name="campaign")
 
 T = TypeVar("T")
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -245,6 +247,37 @@ def _print(data: dict[str, Any], as_json: bool) -> None:
     else:
         for key, value in data.items():
             typer.echo(f"{key}: {value}")
+
+
+recordings_app = typer.Typer(help="Call recordings.")
+app.add_typer(recordings_app, name="recordings")
+
+
+@recordings_app.command("prune")
+def recordings_prune(
+    days: Annotated[
+        float | None,
+        typer.Option(help="Keep this many days (default: OPENREVOX_RECORDING_RETENTION_DAYS)."),
+    ] = None,
+) -> None:
+    """Delete recordings of attempts older than the retention period."""
+    from openrevox.results.blobstore import build_blob_store
+    from openrevox.results.recordings import prune_recordings
+
+    settings = Settings.from_env()
+    retention = days if days is not None else settings.recording_retention_days
+    if retention is None:
+        typer.echo("no retention set (OPENREVOX_RECORDING_RETENTION_DAYS or --days): kept")
+        return
+
+    async def work(db: Database) -> int:
+        store = build_blob_store(settings)
+        try:
+            return await prune_recordings(db, store, _now(), retention)
+        finally:
+            await store.aclose()
+
+    typer.echo(f"deleted {_run_with_db(settings, work)} recordings older than {retention:g} days")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,13 @@ class Settings:
     elevenlabs_api_key: str | None = None
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
     extra: dict[str, str] = field(default_factory=dict)
+    blob_store: str = "local"  # local | s3
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    secret_key: str | None = None  # unset: one random secret, kept in the database
+    recording_url_ttl_seconds: int = 3600
+    recording_retention_days: float | None = None  # unset: keep recordings forever
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -99,4 +106,15 @@ class Settings:
             cartesia_base_url=_env("CARTESIA_BASE_URL", "https://api.cartesia.ai") or "",
             elevenlabs_api_key=_env("ELEVENLABS_API_KEY"),
             elevenlabs_base_url=_env("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io") or "",
+            blob_store=(_env("BLOB_STORE", "local") or "local").lower(),
+            s3_bucket=_env("S3_BUCKET"),
+            s3_endpoint_url=_env("S3_ENDPOINT_URL"),
+            s3_region=_env("S3_REGION"),
+            secret_key=_env("SECRET_KEY"),
+            recording_url_ttl_seconds=int(_env_float("RECORDING_URL_TTL_SECONDS", 3600)),
+            recording_retention_days=(
+                _env_float("RECORDING_RETENTION_DAYS", 0.0)
+                if _env("RECORDING_RETENTION_DAYS") is not None
+                else None
+            ),
         )

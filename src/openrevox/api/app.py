@@ -24,11 +24,15 @@ from openrevox.api.routes import (
     campaigns,
     concurrency,
     phone_numbers,
+    recordings,
     voices,
     webhooks,
 )
 from openrevox.dispatch.runtime import build_worker
 from openrevox.domain.clock import Clock, SystemClock
+from openrevox.results.blobstore import build_blob_store
+from openrevox.results.recording_links import load_signer
+from openrevox.results.recordings import Recordings
 from openrevox.results.runtime import build_deliverer
 from openrevox.services.organizations import NewOrganization, bootstrap_if_empty
 from openrevox.services.voices import VoiceService
@@ -97,6 +101,10 @@ def create_app(
                 per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
             ),
             voices=VoiceService.from_settings(settings),
+            recording_signer=await load_signer(db, settings, clock.now()),
+            recordings=Recordings(
+                db, build_blob_store(settings), retention_days=settings.recording_retention_days
+            ),
         )
         background: list[tuple[Any, asyncio.Task[None]]] = []
         if embedded_worker:
@@ -112,6 +120,7 @@ def create_app(
             for _runner, task in background:
                 await task
             await app.state.services.voices.aclose()
+            await app.state.services.recordings.store.aclose()
             await db.dispose()
 
     app = FastAPI(
@@ -124,7 +133,17 @@ def create_app(
     )
     install_error_handlers(app)
     install_docs(app)
-    routers = (account, assistants, calls, campaigns, phone_numbers, voices, concurrency, webhooks)
+    routers = (
+        account,
+        assistants,
+        calls,
+        campaigns,
+        phone_numbers,
+        voices,
+        concurrency,
+        webhooks,
+        recordings,
+    )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(PathNormalizer)

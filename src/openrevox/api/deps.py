@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 from openrevox.api.ratelimit import RateLimiter
 from openrevox.domain.clock import Clock
 from openrevox.errors import AuthenticationFailed, RateLimited
+from openrevox.results.recording_links import RecordingLinks, RecordingSigner
+from openrevox.results.recordings import Recordings
 from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
 from openrevox.store.db import Database
@@ -24,6 +26,14 @@ class AppServices:
     clock: Clock
     rate_limiter: RateLimiter
     voices: VoiceService
+    recording_signer: RecordingSigner
+    recordings: Recordings
+
+    def recording_links(self) -> RecordingLinks:
+        """Signed ``recording_url`` of each attempt, for one response (no I/O)."""
+        return RecordingLinks(
+            self.recording_signer, self.clock.now(), self.settings.recording_retention_days
+        )
 
 
 def get_services(request: Request) -> AppServices:

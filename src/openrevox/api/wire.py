@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from openrevox.domain.clock import iso
@@ -94,10 +95,16 @@ def attempt_wire(attempt: AttemptRecord, recording_url: str | None = None) -> di
 
 _CONTACT_KEYS = ("company", "email", "first_name", "job_title", "last_name")
 
+# attempt -> its signed recording_url, or None (results.recording_links.RecordingLinks).
+RecordingLink = Callable[[AttemptRecord], str | None]
 
-def call_wire(view: CallView) -> dict[str, Any]:
+
+def call_wire(view: CallView, recording_link: RecordingLink | None = None) -> dict[str, Any]:
     order = view.order
-    attempts = [attempt_wire(attempt) for attempt in view.attempts]
+    attempts = [
+        attempt_wire(attempt, recording_link(attempt) if recording_link else None)
+        for attempt in view.attempts
+    ]
     is_cancelled, is_completed = deprecated_flags(OrderStatus(order.status))
     pending = not is_terminal(OrderStatus(order.status))
     return {

@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, LaunchIn
 from openrevox.api.wire import assistant_wire
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal
-from openrevox.domain.phone import normalize_e164
-from openrevox.domain.prompts import missing_variables
 from openrevox.domain.retry_config import policy_from_wire, recipient_timezone
 from openrevox.domain.schedule import first_dial_time, next_dial_time
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
 from openrevox.services import order_status
-from openrevox.services.calls import caller_id, is_do_not_contact, order_values
+from openrevox.services.calls import caller_id, is_do_not_contact
+from openrevox.services.campaign_rows import add_rows, check_contacts
 from openrevox.services.order_status import move
 from openrevox.store.repositories import calls, campaigns
 from openrevox.store.repositories.accounts import Principal
@@ -28,20 +27,6 @@ from openrevox.store.repositories.calls import CallOrderRecord
 from openrevox.store.repositories.campaigns import CampaignRecord
 
 ACTIVE = {"initializing", "queued_for_calling", "scheduled", "calling", "post_processing", "paused"}
-
-
-def _stringify(variables: dict[str, Any] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in (variables or {}).items():
-        if value is None:
-            out[key] = ""
-        elif isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, str):
-            out[key] = value
-        else:
-            out[key] = str(value)
-    return out
 
 
 async def get_or_404(
@@ -81,51 +66,18 @@ async def create(
         else await caller_id(conn, principal, snapshot)
     )
     texts = (snapshot.get("prompt"), snapshot.get("first_sentence"))
+    checked = check_contacts(
+        ((i, c.to_phone_number, c.prompt_variables) for i, c in enumerate(body.contacts)),
+        country=principal.country,
+        prompt_texts=texts,
+    )
+    if checked.problems:
+        first = checked.problems[0]
+        field = "prompt_variables" if first.reason.startswith("missing") else "to_phone_number"
+        raise InvalidField(
+            f"contact {first.where}: {first.reason}", param=f"contacts.{first.where}.{field}"
+        )
     campaign_id = str(uuid.uuid4())
-    orders: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    for index, contact in enumerate(body.contacts):
-        try:
-            number = normalize_e164(contact.to_phone_number, default_region=principal.country)
-        except ValueError as error:
-            raise InvalidField(str(error), param=f"contacts.{index}.to_phone_number") from None
-        variables = _stringify(contact.prompt_variables)
-        missing = missing_variables(texts, variables)
-        if missing:
-            raise InvalidField(
-                f"contact {index} lacks prompt variables {', '.join(missing)}",
-                param=f"contacts.{index}.prompt_variables",
-            )
-        call_id = str(uuid.uuid4())
-        orders.append(
-            order_values(
-                call_id=call_id,
-                principal=principal,
-                assistant_id=assistant.id,
-                snapshot=snapshot,
-                retry_config=retry_config,
-                timezone=recipient_timezone(retry_config, number).key,
-                to_number=number,
-                from_number=from_number,
-                status=move(OrderStatus.INITIALIZING, OrderEvent.CREATED_NOT_LAUNCHED).value,
-                due=None,
-                prompt_variables=variables,
-                metadata=None,
-                now=now,
-                campaign_id=campaign_id,
-            )
-        )
-        rows.append(
-            {
-                "id": str(uuid.uuid4()),
-                "campaign_id": campaign_id,
-                "row_index": index,
-                "phone_number": number,
-                "input_data": variables,
-                "call_order_id": call_id,
-                "skip_reason": None,
-            }
-        )
     await campaigns.insert(
         conn,
         {
@@ -145,9 +97,18 @@ async def create(
             "updated_at": now,
         },
     )
-    for start in range(0, len(orders), 2000):
-        await calls.insert_orders(conn, orders[start : start + 2000])
-    await campaigns.insert_rows(conn, rows)
+    await add_rows(
+        conn,
+        principal,
+        campaign_id=campaign_id,
+        assistant_id=assistant.id,
+        snapshot=snapshot,
+        retry_config=retry_config,
+        from_number=from_number,
+        contacts=checked.valid,
+        first_index=0,
+        now=now,
+    )
     legacy_launch = body.launch is True or "scheduled_at" in body.given()
     return campaign_id, legacy_launch
 

@@ -330,3 +330,13 @@ webhook_settings = sa.Table(
     sa.Column("per_attempt_events", sa.Boolean, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Secrets every process of a deployment must share (e.g. the key that signs recording
+# links), made once on first start when not given by the environment.
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -34,7 +34,7 @@ async def create_call(body: CallCreate, principal: Auth, services: Services) -> 
             conn, organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
         )
         assert view is not None
-        payload = {"call": call_wire(view)}
+        payload = {"call": call_wire(view, services.recording_links())}
     return JSON(payload)
 
 
@@ -46,7 +46,7 @@ async def get_call(call_id: str, principal: Auth, services: Services) -> JSON:
         )
     if view is None:
         raise NotFound(f"no call with id '{call_id}'", param="id")
-    return JSON({"call": call_wire(view)})
+    return JSON({"call": call_wire(view, services.recording_links())})
 
 
 @router.post("/call/{call_id}/cancel", summary="Cancel a running or scheduled call")
@@ -104,7 +104,8 @@ async def search_calls(body: CallFilters, principal: Auth, services: Services) -
             conn, query, offset=body.page * body.page_size, limit=body.page_size
         )
         views = await calls.views_of(conn, orders)
-    return JSON({"calls": [call_wire(view) for view in views], "total_count": total})
+    links = services.recording_links()
+    return JSON({"calls": [call_wire(view, links) for view in views], "total_count": total})
 
 
 @router.post("/call/export", summary="Export call orders as CSV (all pages, up to 100,000)")
@@ -179,4 +180,6 @@ async def list_attempts_legacy(
             offset=page * page_size,
             limit=page_size,
         )
-    return JSON({"calls": [attempt_wire(attempt_from_row(row)) for row in rows]})
+    links = services.recording_links()
+    attempts = [attempt_from_row(row) for row in rows]
+    return JSON({"calls": [attempt_wire(attempt, links(attempt)) for attempt in attempts]})

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.api.deps import Auth, Services
 from openrevox.api.responses import JSON, success
-from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, LaunchIn, Selection
+from openrevox.api.schemas.campaign import (
+    CampaignCreate,
+    CampaignPatch,
+    ContactsIn,
+    LaunchIn,
+    Selection,
+)
 from openrevox.api.wire import assistant_wire, call_wire
 from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
 from openrevox.results.export import campaign_rows_csv
 from openrevox.services import assistants as assistant_service
-from openrevox.services import campaign_stats
+from openrevox.services import campaign_import, campaign_stats
 from openrevox.services import campaigns as service
 from openrevox.store.repositories import calls, campaigns
 from openrevox.store.repositories.accounts import Principal
@@ -85,6 +92,80 @@ async def create_campaign(body: CampaignCreate, principal: Auth, services: Servi
             await service.launch(conn, principal, campaign_id, everything, now)
         payload = {"campaign": await _one(conn, principal, campaign_id)}
     return JSON(payload)
+
+
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+async def _contacts_from(request: Request) -> list[tuple[int, str, dict[str, Any] | None]]:
+    """CSV text (``text/csv``), or JSON ``{"contacts": [{to_phone_number, prompt_variables}]}``."""
+    body = await request.body()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            parsed = ContactsIn.model_validate_json(body or b"{}")
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise InvalidField(f"{where}: {first.get('msg')}", param=where or None) from None
+        return [(i, c.to_phone_number, c.prompt_variables) for i, c in enumerate(parsed.contacts)]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidField("the CSV must be UTF-8", param="body") from None
+    return campaign_import.parse_csv(text)
+
+
+@router.post(
+    "/import",
+    summary="Ours: create a campaign from a CSV (one row per contact, a phone column)",
+    openapi_extra=CSV_BODY,
+)
+async def import_campaign(
+    request: Request,
+    principal: Auth,
+    services: Services,
+    name: Annotated[str, Query(min_length=1, max_length=500)],
+    assistant_id: Annotated[str, Query(min_length=1)],
+    launch: Annotated[bool, Query()] = False,
+    max_concurrent_calls: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+) -> JSON:
+    contacts = await _contacts_from(request)
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        campaign = await campaign_import.create_campaign(
+            conn, principal, name=name, assistant_id=assistant_id, now=now,
+            max_concurrent_calls=max_concurrent_calls,
+        )  # fmt: skip
+        report = await campaign_import.append(conn, principal, campaign, contacts, now)
+        if launch:
+            everything = LaunchIn(mode="ai_first", selection=Selection())
+            await service.launch(conn, principal, campaign.id, everything, now)
+        payload = {"campaign": await _one(conn, principal, campaign.id), **report.wire()}
+    return JSON(payload)
+
+
+@router.post(
+    "/{campaign_id}/rows",
+    summary="Add contacts to a campaign (CSV or JSON); they wait for launch-calls",
+    openapi_extra=CSV_BODY,
+)
+async def add_campaign_rows(
+    campaign_id: str, request: Request, principal: Auth, services: Services
+) -> JSON:
+    contacts = await _contacts_from(request)
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        campaign = await service.get_or_404(conn, principal, campaign_id, lock=True)
+        report = await campaign_import.append(conn, principal, campaign, contacts, now)
+    return JSON(report.wire())
 
 
 @router.get("", summary="List campaigns")
@@ -240,7 +321,7 @@ async def campaign_rows(
                     "input_data": row.input_data,
                     "phone_number": row.phone_number,
                     "row_index": row.row_index,
-                    "call": call_wire(orders[row.call_order_id])
+                    "call": call_wire(orders[row.call_order_id], services.recording_links())
                     if row.call_order_id in orders
                     else None,
                 }

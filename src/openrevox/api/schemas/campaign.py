@@ -27,6 +27,10 @@ class ContactIn(WireModel):
     prompt_variables: dict[str, Any] | None = None
 
 
+class ContactsIn(WireModel):
+    contacts: Annotated[list[ContactIn], Field(max_length=MAX_CONTACTS_PER_REQUEST)]
+
+
 class CampaignCreate(WireModel):
     assistant_id: NonEmpty
     contacts: Annotated[list[ContactIn], Field(max_length=MAX_CONTACTS_PER_REQUEST)]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 09:18:19.105137
+Create Date: 2026-11-24 09:25:05.990512
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "concurrency_slots",
         sa.Column("scope", sa.String(length=200), nullable=False),
@@ -43,6 +42,13 @@ def upgrade() -> None:
         sa.Column("webhook_secret", sa.String(length=100), nullable=False),
         sa.Column("created_at", openrevox.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
+    )
+    op.create_table(
+        "server_secrets",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.Column("created_at", openrevox.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_server_secrets")),
     )
     op.create_table(
         "sim_ledger",
@@ -541,7 +547,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("campaign_rows", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_campaign_rows_call_order_id"))
 
@@ -597,6 +602,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sim_ledger_call_order_id"))
 
     op.drop_table("sim_ledger")
+    op.drop_table("server_secrets")
     op.drop_table("organizations")
     with op.batch_alter_table("concurrency_slots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_concurrency_slots_attempt_id"))

@@ -1,0 +1,168 @@
+"""``openrevox campaign import`` and ``openrevox campaign watch``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openrevox.settings import Settings
+from openrevox.store.db import Database, create_engine
+from openrevox.store.migrate import upgrade_to_head
+
+campaign_app = typer.Typer(help="Import contacts into campaigns and watch them run.")
+console = Console()
+CHUNK = 5000
+
+
+async def _principal(db: Database, organization: str, mode: str) -> Any:
+    from openrevox.store.repositories import accounts
+
+    async with db.read() as conn:
+        orgs = await accounts.list_organizations(conn)
+        org = next((o for o in orgs if o.id == organization), None) if organization else None
+        org = org or (orgs[0] if orgs and not organization else None)
+        if org is None:
+            raise typer.BadParameter("no such organization", param_hint="--org")
+        user = await accounts.first_user_of(conn, org.id)
+    assert user is not None
+    return accounts.Principal(
+        organization_id=org.id, mode="test" if mode == "test" else "live", user_id=user.id,
+        key_id="cli", country=org.country,
+    )  # fmt: skip
+
+
+def _with_db(work: Any) -> Any:
+    settings = Settings.from_env()
+    upgrade_to_head(settings.database_url)
+
+    async def main() -> Any:
+        db = Database(create_engine(settings.database_url, pool_size=2))
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+@campaign_app.command("import")
+def import_csv(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a phone column.")
+    ],
+    assistant: Annotated[str, typer.Option("--assistant", help="Assistant id.")],
+    name: Annotated[str, typer.Option(help="Campaign name (default: the file name).")] = "",
+    launch: Annotated[bool, typer.Option("--launch", help="Launch every row at once.")] = False,
+    organization: Annotated[str, typer.Option("--org", help="Organization id.")] = "",
+    mode: Annotated[str, typer.Option(help="live or test objects.")] = "live",
+) -> None:
+    """Create a campaign from a CSV: numbers normalized, duplicates collapsed, bad rows
+    reported one by one (the import goes on)."""
+    from openrevox.api.schemas.campaign import LaunchIn, Selection
+    from openrevox.services import campaign_import, campaigns
+
+    text = file.read_text(encoding="utf-8")
+
+    async def work(db: Database) -> campaign_import.ImportReport:
+        principal = await _principal(db, organization, mode)
+        rows = campaign_import.parse_csv(text)
+        now = datetime.now(UTC)
+        async with db.transaction() as conn:
+            campaign = await campaign_import.create_campaign(
+                conn, principal, name=name or file.stem, assistant_id=assistant, now=now
+            )
+        total = campaign_import.ImportReport(campaign_id=campaign.id)
+        columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("rows", total=len(rows))
+            for start in range(0, len(rows), CHUNK):
+                async with db.transaction() as conn:
+                    current = await campaigns.get_or_404(conn, principal, campaign.id)
+                    part = await campaign_import.append(
+                        conn, principal, current, rows[start : start + CHUNK], now
+                    )
+                total.imported += part.imported
+                total.duplicates += part.duplicates
+                total.problems.extend(part.problems)
+                progress.advance(task, min(CHUNK, len(rows) - start))
+        if launch:
+            async with db.transaction() as conn:
+                report = await campaigns.launch(
+                    conn,
+                    principal,
+                    campaign.id,
+                    LaunchIn(mode="ai_first", selection=Selection()),
+                    now,
+                )
+            console.print(f"launched {report.launched} call(s)")
+        return total
+
+    report = _with_db(work)
+    for problem in report.problems:
+        console.print(f"[yellow]line {problem.where}[/yellow]: {problem.reason}")
+    console.print(
+        f"campaign {report.campaign_id}: {report.imported} imported, "
+        f"{report.duplicates} duplicate(s) collapsed, {len(report.problems)} rejected"
+    )
+
+
+@campaign_app.command("watch")
+def watch(
+    campaign_id: Annotated[str, typer.Argument(help="Campaign id.")],
+    organization: Annotated[str, typer.Option("--org", help="Organization id.")] = "",
+    mode: Annotated[str, typer.Option(help="live or test objects.")] = "live",
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 1.0,
+    once: Annotated[bool, typer.Option("--once", help="Print once and exit.")] = False,
+) -> None:
+    """Live progress of a campaign until it completes (Ctrl-C to stop watching)."""
+    from openrevox.services import campaign_stats, campaigns
+    from openrevox.store.repositories import campaigns as repository
+
+    async def work(db: Database) -> None:
+        principal = await _principal(db, organization, mode)
+
+        async def snapshot() -> tuple[str, dict[str, int], dict[str, int]]:
+            async with db.read() as conn:
+                record = await campaigns.get_or_404(conn, principal, campaign_id)
+                counts = (await repository.status_counts(conn, [record.id]))[record.id]
+                skipped = (await repository.skipped_counts(conn, [record.id]))[record.id]
+                orders = (await repository.orders_of(conn, [record.id]))[record.id]
+            status = campaign_stats.campaign_status(record, counts)
+            return (
+                status,
+                campaign_stats.row_stats(counts, skipped),
+                campaign_stats.funnel_stats(orders),
+            )
+
+        def render(status: str, rows: dict[str, int], funnel: dict[str, int]) -> Table:
+            table = Table(title=f"campaign {campaign_id}: {status}")
+            for key in rows:
+                table.add_column(key)
+            table.add_row(*(str(value) for value in rows.values()))
+            table.caption = (
+                f"talked to a human: {funnel['talked_to_human']}  hot leads: {funnel['hot']}"
+            )
+            return table
+
+        status, rows, funnel = await snapshot()
+        if once:
+            console.print(render(status, rows, funnel))
+            return
+        with Live(render(status, rows, funnel), console=console, refresh_per_second=4) as live:
+            while status != "completed":
+                await asyncio.sleep(interval)
+                status, rows, funnel = await snapshot()
+                live.update(render(status, rows, funnel))
+
+    started = time.monotonic()
+    _with_db(work)
+    console.print(f"done in {time.monotonic() - started:.1f}s")

@@ -1,0 +1,139 @@
+"""Signed, expiring recording links: ``{public_url}/recordings/{attempt_id}.wav?expires=
+<unix>&signature=<hex>``. Signing is one HMAC, no I/O, so every API answer can carry
+fresh links. The signature is the credential: whoever holds the link may listen until it
+expires, as with S3 presigned URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from openrevox.errors import Forbidden
+from openrevox.settings import Settings
+from openrevox.store.db import Database
+from openrevox.store.repositories.calls import AttemptRecord
+from openrevox.store.tables import server_secrets
+
+SECRET_NAME = "secret_key"
+_PURPOSE = b"openrevox recording links v1"
+# Expiries are rounded up to this step, so links handed out within the same minute are
+# the same URL and a browser's cache can serve a replay.
+EXPIRY_STEP_SECONDS = 60
+
+
+class RecordingSigner:
+    def __init__(self, secret: bytes, *, public_url: str, ttl_seconds: int = 3600) -> None:
+        if not secret:
+            raise ValueError("the signing secret is empty")
+        # A key of its own, derived from the server secret: a signature made for another
+        # purpose with the same secret can never pass as a recording link.
+        self._key = hmac.new(secret, _PURPOSE, hashlib.sha256).digest()
+        self.public_url = public_url.rstrip("/")
+        self.ttl_seconds = ttl_seconds
+
+    def signature(self, attempt_id: str, expires: int) -> str:
+        message = f"{attempt_id}\n{expires}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def expiry(self, now: datetime) -> int:
+        raw = now.timestamp() + self.ttl_seconds
+        return math.ceil(raw / EXPIRY_STEP_SECONDS) * EXPIRY_STEP_SECONDS
+
+    def url(self, attempt_id: str, expires: int) -> str:
+        return (
+            f"{self.public_url}/recordings/{quote(attempt_id, safe='')}.wav"
+            f"?expires={expires}&signature={self.signature(attempt_id, expires)}"
+        )
+
+    def url_for(self, attempt_id: str, now: datetime) -> str:
+        return self.url(attempt_id, self.expiry(now))
+
+    def verify(self, attempt_id: str, expires: int, signature: str, now: datetime) -> None:
+        """Raise Forbidden unless the link is genuine and not yet expired."""
+        expected = self.signature(attempt_id, expires)
+        if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
+            raise Forbidden("the recording link's signature is invalid", code="bad_signature")
+        if now.timestamp() >= expires:
+            raise Forbidden(
+                "the recording link has expired; fetch the call again for a fresh link",
+                code="link_expired",
+            )
+
+
+def speaks(transcript: list[dict[str, object]] | None) -> bool:
+    """Whether a transcript has anything to turn into audio."""
+    return any(
+        entry.get("role") in ("assistant", "user") and str(entry.get("content") or "").strip()
+        for entry in transcript or ()
+    )
+
+
+def retention_cutoff(now: datetime, retention_days: float | None) -> datetime | None:
+    return None if retention_days is None else now - timedelta(days=retention_days)
+
+
+def has_recording(attempt: AttemptRecord, cutoff: datetime | None) -> bool:
+    """An answered, finished attempt, within retention, with audio stored or a transcript
+    to make it from."""
+    if attempt.answered_at is None or attempt.ended_at is None:
+        return False
+    if cutoff is not None and attempt.created_at < cutoff:
+        return False  # pruned, or about to be
+    return attempt.recording_key is not None or speaks(attempt.transcript)
+
+
+class RecordingLinks:
+    """``attempt -> recording_url`` for one response: what ``call_wire`` takes."""
+
+    def __init__(
+        self, signer: RecordingSigner, now: datetime, retention_days: float | None = None
+    ) -> None:
+        self._signer = signer
+        self._now = now
+        self._cutoff = retention_cutoff(now, retention_days)
+        self._expires = signer.expiry(now)
+
+    def __call__(self, attempt: AttemptRecord) -> str | None:
+        if not has_recording(attempt, self._cutoff):
+            return None
+        return self._signer.url(attempt.id, self._expires)
+
+
+async def load_secret(db: Database, configured: str | None, now: datetime) -> bytes:
+    """``OPENREVOX_SECRET_KEY`` when set; otherwise the one random secret in the database,
+    created by whichever process asks first."""
+    if configured:
+        return configured.encode()
+    query = sa.select(server_secrets.c.value).where(server_secrets.c.name == SECRET_NAME)
+    async with db.read() as conn:
+        value = (await conn.execute(query)).scalar_one_or_none()
+    if value is None:
+        try:
+            async with db.transaction() as conn:
+                value = (await conn.execute(query)).scalar_one_or_none()
+                if value is None:
+                    value = secrets.token_urlsafe(48)
+                    await conn.execute(
+                        sa.insert(server_secrets).values(
+                            name=SECRET_NAME, value=value, created_at=now
+                        )
+                    )
+        except IntegrityError:  # another process created it at the same moment
+            async with db.read() as conn:
+                value = (await conn.execute(query)).scalar_one()
+    return str(value).encode()
+
+
+async def load_signer(db: Database, settings: Settings, now: datetime) -> RecordingSigner:
+    """The signer every process (API, worker, webhook delivery) builds the same way."""
+    secret = await load_secret(db, settings.secret_key, now)
+    return RecordingSigner(
+        secret, public_url=settings.public_url, ttl_seconds=settings.recording_url_ttl_seconds
+    )

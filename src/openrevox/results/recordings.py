@@ -1,0 +1,158 @@
+"""Recordings of call attempts: found in the blob store, or (simulated calls at text
+fidelity) synthesised from the transcript on first fetch and cached there; and their
+retention.
+
+Keys in the blob store:
+
+- ``sim/<attempt id>.wav``: synthesised here, on demand; may be made again if lost.
+- anything else a call pipeline stores (``pipeline_key`` suggests ``calls/<id>.wav``):
+  a real call's pipeline puts its audio with ``BlobStore.put`` and writes the key to
+  ``call_attempts.recording_key`` when it finishes the attempt; it is then served as is,
+  and never replaced by a synthesised one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from openrevox.errors import NotFound
+from openrevox.results.blobstore import BlobStore
+from openrevox.results.recording_audio import render_recording
+from openrevox.results.recording_links import has_recording, retention_cutoff
+from openrevox.store.db import Database
+from openrevox.store.repositories.calls import AttemptRecord, attempt_from_row
+from openrevox.store.tables import call_attempts
+from openrevox.voices.local_tts import LocalSpeech, shared_local_speech
+
+log = logging.getLogger("openrevox.recordings")
+
+SYNTH_PREFIX = "sim/"
+PRUNE_BATCH = 500
+
+
+def synthesized_key(attempt_id: str) -> str:
+    return f"{SYNTH_PREFIX}{attempt_id}.wav"
+
+
+def pipeline_key(attempt_id: str) -> str:
+    """Where a real call's pipeline should store its recording."""
+    return f"calls/{attempt_id}.wav"
+
+
+class Recordings:
+    """Finds (or makes) the blob of an attempt's recording. One synthesis per attempt at
+    a time in this process; across processes the store's atomic put keeps the file whole
+    (at worst two processes synthesise the same call once each)."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: BlobStore,
+        *,
+        retention_days: float | None = None,
+        speech: LocalSpeech | None = None,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.retention_days = retention_days
+        self._speech = speech
+        self._inflight: dict[str, asyncio.Future[str]] = {}
+        self.synthesized = 0  # how many recordings this process has made
+        self.synthesis_seconds = 0.0
+
+    async def attempt(self, attempt_id: str) -> AttemptRecord | None:
+        query = sa.select(call_attempts).where(call_attempts.c.id == attempt_id)
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return attempt_from_row(row) if row else None
+
+    async def locate(self, attempt_id: str, now: datetime) -> str:
+        """The blob key of the attempt's recording, synthesising it if need be."""
+        attempt = await self.attempt(attempt_id)
+        if attempt is None:
+            raise NotFound(f"no call attempt with id '{attempt_id}'", param="attempt_id")
+        if not has_recording(attempt, retention_cutoff(now, self.retention_days)):
+            raise NotFound("this call attempt has no recording", code="no_recording")
+        key = attempt.recording_key
+        if key is not None:
+            if await self.store.exists(key):
+                return key
+            if not key.startswith(SYNTH_PREFIX):
+                raise NotFound("the recording is no longer stored", code="no_recording")
+        return await self._single_flight(attempt)
+
+    async def _single_flight(self, attempt: AttemptRecord) -> str:
+        future = self._inflight.get(attempt.id)
+        if future is None:
+            future = asyncio.ensure_future(self._make(attempt))
+            self._inflight[attempt.id] = future
+            future.add_done_callback(lambda _done: self._inflight.pop(attempt.id, None))
+        # Shielded: a listener who goes away does not cancel the others' synthesis.
+        return await asyncio.shield(future)
+
+    async def _make(self, attempt: AttemptRecord) -> str:
+        key = synthesized_key(attempt.id)
+        if not await self.store.exists(key):  # another process may have made it
+            speech = self._speech or shared_local_speech()
+            started = time.perf_counter()
+            audio = await asyncio.to_thread(render_recording, attempt.transcript, speech)
+            elapsed = time.perf_counter() - started
+            await self.store.put(key, audio)
+            self.synthesized += 1
+            self.synthesis_seconds += elapsed
+            log.info("synthesised the recording of %s in %.1fs", attempt.id, elapsed)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                sa.update(call_attempts)
+                .where(call_attempts.c.id == attempt.id, call_attempts.c.recording_key.is_(None))
+                .values(recording_key=key)
+            )
+        return key
+
+
+async def prune_recordings(
+    db: Database, store: BlobStore, now: datetime, retention_days: float | None
+) -> int:
+    """Delete the recordings of attempts created more than ``retention_days`` ago and
+    clear their ``recording_key``; then any blob older than that (files no attempt points
+    to: a crash between put and update, deleted orders). Returns the blobs deleted.
+    Nothing happens when ``retention_days`` is None (keep forever)."""
+    if retention_days is None:
+        return 0
+    cutoff = now - timedelta(days=retention_days)
+    deleted = 0
+    query = (
+        sa.select(call_attempts.c.id, call_attempts.c.recording_key)
+        .where(call_attempts.c.recording_key.is_not(None), call_attempts.c.created_at < cutoff)
+        .limit(PRUNE_BATCH)
+    )
+    while True:
+        async with db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        if not rows:
+            break
+        for _attempt_id, key in rows:
+            deleted += await _delete(store, key)
+        async with db.transaction() as conn:
+            await conn.execute(
+                sa.update(call_attempts)
+                .where(call_attempts.c.id.in_([attempt_id for attempt_id, _ in rows]))
+                .values(recording_key=None)
+            )
+    for blob in await store.list_older_than(cutoff):
+        deleted += await _delete(store, blob.key)
+    if deleted:
+        log.info("pruned %d recordings older than %s", deleted, cutoff.isoformat())
+    return deleted
+
+
+async def _delete(store: BlobStore, key: str) -> int:
+    try:
+        return 1 if await store.delete(key) else 0
+    except ValueError:  # a key no store could hold: nothing to delete
+        return 0

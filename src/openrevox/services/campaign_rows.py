@@ -1,0 +1,185 @@
+"""Contacts of a campaign: validation (numbers, prompt variables, duplicates) and rows,
+each a not_launched call order of the lifecycle engine. Shared by the JSON create, the
+row appends and the CSV import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openrevox.domain.lifecycle import OrderEvent, OrderStatus
+from openrevox.domain.phone import normalize_e164
+from openrevox.domain.prompts import missing_variables
+from openrevox.domain.retry_config import recipient_timezone
+from openrevox.services.calls import order_values
+from openrevox.services.order_status import move
+from openrevox.store.repositories import calls, campaigns
+from openrevox.store.repositories.accounts import Principal
+from openrevox.store.tables import campaign_rows
+
+PHONE_COLUMNS = ("phone_number", "to_phone_number", "phone", "number", "mobile", "telephone")
+BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    number: str
+    variables: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    where: int  # the contact's index, or the CSV line number
+    reason: str
+
+
+@dataclass(slots=True)
+class CheckedContacts:
+    valid: list[Contact] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def stringify(variables: dict[str, Any] | None) -> dict[str, str]:
+    """Prompt variables are strings on the wire: other JSON values are stringified."""
+    out: dict[str, str] = {}
+    for key, value in (variables or {}).items():
+        if value is None:
+            out[key] = ""
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = value if isinstance(value, str) else str(value)
+    return out
+
+
+def check_contacts(
+    raw: Iterable[tuple[int, str, dict[str, Any] | None]],
+    *,
+    country: str,
+    prompt_texts: tuple[str | None, ...],
+    known_numbers: set[str] | None = None,
+) -> CheckedContacts:
+    """Normalize each ``(where, number, variables)``; a number seen before (in this list
+    or in ``known_numbers``) is a duplicate, collapsed onto the first."""
+    checked = CheckedContacts()
+    seen = set(known_numbers or ())
+    for where, number, variables in raw:
+        try:
+            e164 = normalize_e164(number, default_region=country)
+        except ValueError as error:
+            checked.problems.append(RowProblem(where, str(error)))
+            continue
+        values = stringify(variables)
+        # An empty cell is a hole in the prompt: it counts as missing.
+        missing = missing_variables(prompt_texts, {k: v for k, v in values.items() if v})
+        if missing:
+            checked.problems.append(
+                RowProblem(where, "missing prompt variables: " + ", ".join(missing))
+            )
+            continue
+        if e164 in seen:
+            checked.duplicates += 1
+            continue
+        seen.add(e164)
+        checked.valid.append(Contact(e164, values))
+    return checked
+
+
+def read_csv(text: str) -> Iterator[tuple[int, str, dict[str, Any] | None]]:
+    """``(line, phone, other columns)`` for each data line; the header names the phone
+    column (one of PHONE_COLUMNS, any case). A file without one raises ValueError."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    headers = [name.strip() for name in reader.fieldnames or []]
+    phone = next((h for h in headers if h.lower() in PHONE_COLUMNS), None)
+    if phone is None:
+        raise ValueError(
+            "the CSV needs a header row with a phone column: " + ", ".join(PHONE_COLUMNS)
+        )
+    for row in reader:
+        line = reader.line_num
+        cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(cleaned.values()):
+            continue
+        number = cleaned.pop(phone, "")
+        yield line, number, cleaned
+
+
+async def numbers_in(conn: AsyncConnection, campaign_id: str) -> set[str]:
+    rows = await conn.execute(
+        sa.select(campaign_rows.c.phone_number).where(campaign_rows.c.campaign_id == campaign_id)
+    )
+    return set(rows.scalars())
+
+
+async def next_row_index(conn: AsyncConnection, campaign_id: str) -> int:
+    found = await conn.execute(
+        sa.select(sa.func.max(campaign_rows.c.row_index)).where(
+            campaign_rows.c.campaign_id == campaign_id
+        )
+    )
+    last = found.scalar()
+    return 0 if last is None else int(last) + 1
+
+
+async def add_rows(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    campaign_id: str,
+    assistant_id: str,
+    snapshot: dict[str, Any],
+    retry_config: dict[str, Any],
+    from_number: str,
+    contacts: list[Contact],
+    first_index: int,
+    now: datetime,
+) -> list[str]:
+    """Insert rows with their not_launched orders, in batches; returns the order ids."""
+    status = move(OrderStatus.INITIALIZING, OrderEvent.CREATED_NOT_LAUNCHED).value
+    order_ids: list[str] = []
+    for start in range(0, len(contacts), BATCH):
+        orders, rows = [], []
+        for offset, contact in enumerate(contacts[start : start + BATCH]):
+            call_id = str(uuid.uuid4())
+            order_ids.append(call_id)
+            orders.append(
+                order_values(
+                    call_id=call_id,
+                    principal=principal,
+                    assistant_id=assistant_id,
+                    snapshot=snapshot,
+                    retry_config=retry_config,
+                    timezone=recipient_timezone(retry_config, contact.number).key,
+                    to_number=contact.number,
+                    from_number=from_number,
+                    status=status,
+                    due=None,
+                    prompt_variables=contact.variables,
+                    metadata=None,
+                    now=now,
+                    campaign_id=campaign_id,
+                )
+            )
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "campaign_id": campaign_id,
+                    "row_index": first_index + start + offset,
+                    "phone_number": contact.number,
+                    "input_data": contact.variables,
+                    "call_order_id": call_id,
+                    "skip_reason": None,
+                }
+            )
+        await calls.insert_orders(conn, orders)
+        await campaigns.insert_rows(conn, rows)
+    return order_ids
