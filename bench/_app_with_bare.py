@@ -3,7 +3,7 @@
 uvicorn loads it with ``--factory _app_with_bare:create`` (``--app-dir bench``). It reads
 the usual ``OPENREVOX_*`` variables, plus ``OPENREVOX_BENCH_SAMPLE_CALL_ID``: the call
 fetched once at startup (through the same repository and wire code as the real route)
-whose JSON the bare routes return from memory.
+whose JSON the bare routes return from memory (recording links signed at startup).
 
 - ``GET /bench/bare-call`` runs the same ``Auth`` and ``Services`` dependencies as
   ``GET /call/{id}`` (so it still does the API-key lookup in the database) and returns
@@ -47,7 +47,8 @@ async def _load_payload(services: AppServices, call_id: str) -> dict[str, Any]:
         )
     if view is None:
         raise RuntimeError(f"sample call {call_id} not found")
-    return {"call": call_wire(view)}
+    # Same links as the route (signed, expiring on the minute): fine for a run of minutes.
+    return {"call": call_wire(view, services.recording_links())}
 
 
 def create() -> FastAPI:

@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import signal
@@ -63,7 +64,11 @@ from openrevox.settings import normalize_database_url
 from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head
 from openrevox.store.repositories import accounts, phone_numbers
-from openrevox.store.tables import call_attempts, call_orders
+from openrevox.store.tables import call_attempts, call_orders, metadata
+
+# Where the order's assistant snapshot lives: its own table (one row per POST /call, shared
+# by a campaign's orders) in the current schema, a JSON column of call_orders before that.
+SNAPSHOTS = metadata.tables.get("assistant_snapshots")
 
 BENCH_DIR = Path(__file__).resolve().parent
 LUA_SCRIPT = BENCH_DIR / "wrk_get_call.lua"
@@ -145,7 +150,19 @@ def _transcript(first_name: str, company: str, rng: random.Random) -> list[dict[
     ]
 
 
-def _rows_for(
+@dataclass
+class Batch:
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _add_order(
+    batch: Batch,
     index: int,
     *,
     principal: accounts.Principal,
@@ -154,16 +171,28 @@ def _rows_for(
     from_number: str,
     base: datetime,
     rng: random.Random,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    call_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+) -> None:
+    """One order as POST /call stores it (with its own snapshot row), then 3 attempts."""
+    call_id = _uuid(rng)
     first, last, company = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), rng.choice(COMPANIES)
     to_number = f"+1202555{index % 10_000:04d}"
     created = base - timedelta(seconds=rng.randrange(90 * 86_400))
+    where: dict[str, Any] = {"snapshot": snapshot}
+    if SNAPSHOTS is not None:
+        where = {"snapshot_id": _uuid(rng)}
+        batch.snapshots.append(
+            {
+                "id": where["snapshot_id"],
+                "organization_id": principal.organization_id,
+                "content": snapshot,
+                "created_at": created,
+            }
+        )
     order = order_values(
         call_id=call_id,
         principal=principal,
         assistant_id=assistant_id,
-        snapshot=snapshot,
+        **where,
         retry_config=snapshot["call_retry_config"],
         timezone="America/New_York",
         to_number=to_number,
@@ -180,7 +209,7 @@ def _rows_for(
         started = created + timedelta(hours=4 * (number - 1), seconds=rng.randrange(60))
         attempts.append(
             {
-                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "id": _uuid(rng),
                 "call_order_id": call_id,
                 "organization_id": principal.organization_id,
                 "attempt_number": number,
@@ -216,12 +245,13 @@ def _rows_for(
         next_attempt_at=None,
         updated_at=last_attempt["ended_at"],
     )
-    return order, attempts
+    batch.orders.append(order)
+    batch.attempts.extend(attempts)
 
 
 def _serialize_shared_once(db: Database, shared: list[dict[str, Any]]) -> None:
-    """Every order carries the same assistant snapshot and retry config objects: encode
-    them once. The bytes are the app's own (SQLAlchemy's default ``json.dumps``)."""
+    """Every order (or snapshot row) carries the same assistant snapshot and retry config
+    objects: encode them once. The bytes are the app's own (SQLAlchemy's default ``json.dumps``)."""
     encoded = {id(value): json.dumps(value) for value in shared}
 
     def serializer(value: Any) -> str:
@@ -232,12 +262,12 @@ def _serialize_shared_once(db: Database, shared: list[dict[str, Any]]) -> None:
     db.engine.dialect._json_serializer = serializer  # type: ignore[attr-defined]
 
 
-async def _insert_batch(
-    db: Database, order_rows: list[dict[str, Any]], attempt_rows: list[dict[str, Any]]
-) -> None:
+async def _insert_batch(db: Database, batch: Batch) -> None:
     async with db.transaction() as conn:
-        await conn.execute(sa.insert(call_orders), order_rows)
-        await conn.execute(sa.insert(call_attempts), attempt_rows)
+        if SNAPSHOTS is not None:
+            await conn.execute(sa.insert(SNAPSHOTS), batch.snapshots)
+        await conn.execute(sa.insert(call_orders), batch.orders)
+        await conn.execute(sa.insert(call_attempts), batch.attempts)
 
 
 async def _seed(url: str, orders: int, batch: int) -> Seeded:
@@ -270,12 +300,12 @@ async def _seed(url: str, orders: int, batch: int) -> Seeded:
         attempt_count = 0
         pending: asyncio.Task[None] | None = None
         for start in range(0, orders, batch):
-            order_rows: list[dict[str, Any]] = []
-            attempt_rows: list[dict[str, Any]] = []
+            rows = Batch()
             for index in range(start, min(orders, start + batch)):
                 if index % 250 == 0:
                     await asyncio.sleep(0)  # let the previous batch's insert move on
-                order, attempts = _rows_for(
+                _add_order(
+                    rows,
                     index,
                     principal=principal,
                     assistant_id=record.id,
@@ -284,14 +314,12 @@ async def _seed(url: str, orders: int, batch: int) -> Seeded:
                     base=now,
                     rng=rng,
                 )
-                order_rows.append(order)
-                attempt_rows.extend(attempts)
             if pending is not None:
                 await pending
             # Insert this batch while the next one is being built.
-            pending = asyncio.create_task(_insert_batch(db, order_rows, attempt_rows))
-            call_ids.extend(row["id"] for row in order_rows)
-            attempt_count += len(attempt_rows)
+            pending = asyncio.create_task(_insert_batch(db, rows))
+            call_ids.extend(row["id"] for row in rows.orders)
+            attempt_count += len(rows.attempts)
         if pending is not None:
             await pending
         # Settle the database as a running deployment would have it: planner statistics
@@ -400,8 +428,7 @@ class Server:
     description: str
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        return _process_cpu_seconds(self.process.pid)[1]
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -468,6 +495,11 @@ def start_server(url: str, seeded: Seeded, workdir: Path) -> Server:
         time.sleep(0.2)
 
 
+def _unsigned(body: bytes) -> bytes:
+    """The body without the recording links' expiry and signature (fresh each minute)."""
+    return re.sub(rb"expires=\d+&signature=[0-9a-f]+", b"", body)
+
+
 def http_get(port: int, path: str, key: str) -> tuple[int, bytes]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {key}"}
@@ -501,19 +533,15 @@ ENDPOINTS = (CALL, BARE, BARE_NOAUTH)
 class Tally:
     requests: int = 0
     errors: int = 0
-    seconds: float = 0.0
-    server_cpu: float = 0.0
-    machine_busy: float = 0.0  # CPU-seconds busy, all cores
-    loadgen_cpu: float = 0.0
+    seconds: float = 0.0  # measured load duration (req/s)
+    cpu: CpuUse = field(default_factory=lambda: CpuUse())
     latency_us: Counter[int] = field(default_factory=Counter)
 
     def add(self, other: Tally) -> None:
         self.requests += other.requests
         self.errors += other.errors
         self.seconds += other.seconds
-        self.server_cpu += other.server_cpu
-        self.machine_busy += other.machine_busy
-        self.loadgen_cpu += other.loadgen_cpu
+        self.cpu = self.cpu + other.cpu
         self.latency_us.update(other.latency_us)
 
     @property
@@ -531,6 +559,60 @@ class Tally:
             if seen >= wanted:
                 return value / 1000
         return max(self.latency_us) / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CpuUse:
+    """CPU-seconds used during a load run, by whom, over ``wall`` seconds."""
+
+    wall: float = 0.0
+    server: float = 0.0  # the uvicorn process, all its threads
+    postgres: float = 0.0  # every process named postgres (also other users' sessions)
+    loadgen: float = 0.0
+    machine: float = 0.0  # all cores busy, whoever
+
+    def __add__(self, other: CpuUse) -> CpuUse:
+        return CpuUse(*(getattr(self, name) + getattr(other, name) for name in CpuUse.__slots__))
+
+    def __sub__(self, other: CpuUse) -> CpuUse:
+        return CpuUse(*(getattr(self, name) - getattr(other, name) for name in CpuUse.__slots__))
+
+    def cores(self, name: str) -> float:
+        return float(getattr(self, name)) / self.wall if self.wall else 0.0
+
+    @property
+    def others(self) -> float:
+        """Cores used by everything else on the machine (other users' work, this script)."""
+        mine = self.server + self.postgres + self.loadgen
+        return max(0.0, self.machine - mine) / self.wall if self.wall else 0.0
+
+    @classmethod
+    def now(cls, server: Server, loadgen: float) -> CpuUse:
+        return cls(
+            wall=time.perf_counter(),
+            server=server.cpu_seconds(),
+            postgres=_postgres_cpu_seconds(),
+            loadgen=loadgen,
+            machine=_machine_busy_seconds(),
+        )
+
+
+def _process_cpu_seconds(pid: int | str) -> tuple[str, float]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text.rsplit(")", 1)[1].split()
+    return name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def _postgres_cpu_seconds() -> float:
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError):
+                name, seconds = _process_cpu_seconds(entry.name)
+                if name == "postgres":
+                    total += seconds
+    return total
 
 
 def _machine_busy_seconds() -> float:
@@ -584,17 +666,9 @@ def run_wrk(
         "--",
         *args,
     ]
-    cpu_before, busy_before, loadgen_before = (
-        server.cpu_seconds(),
-        _machine_busy_seconds(),
-        _children_cpu(),
-    )
+    before = CpuUse.now(server, _children_cpu())
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    tally = Tally(
-        server_cpu=server.cpu_seconds() - cpu_before,
-        machine_busy=_machine_busy_seconds() - busy_before,
-        loadgen_cpu=_children_cpu() - loadgen_before,
-    )
+    tally = Tally(cpu=CpuUse.now(server, _children_cpu()) - before)
     for line in output.splitlines():
         parts = line.split()
         if parts[:2] == ["BENCH", "summary"]:
@@ -665,11 +739,7 @@ def run_python(
     concurrency: int,
     seed: int,
 ) -> Tally:
-    cpu_before, busy_before, loadgen_before = (
-        server.cpu_seconds(),
-        _machine_busy_seconds(),
-        _self_cpu(),
-    )
+    before = CpuUse.now(server, _self_cpu())
     load = _python_load(
         server.port,
         endpoint,
@@ -689,9 +759,7 @@ def run_python(
         requests=requests,
         errors=errors,
         seconds=elapsed,
-        server_cpu=server.cpu_seconds() - cpu_before,
-        machine_busy=_machine_busy_seconds() - busy_before,
-        loadgen_cpu=_self_cpu() - loadgen_before,
+        cpu=CpuUse.now(server, _self_cpu()) - before,
         latency_us=histogram,
     )
 
@@ -733,8 +801,11 @@ def measure(args: argparse.Namespace, backend: str, workdir: Path) -> BackendRes
             )
             real = http_get(server.port, f"/call/{seeded.sample_id}", seeded.live_key)
             bare = http_get(server.port, "/bench/bare-call", seeded.live_key)
-            if real[0] != 200 or real != bare:
-                raise SystemExit(f"bare body differs from GET /call/{seeded.sample_id}")
+            if real[0] != 200 or _unsigned(real[1]) != _unsigned(bare[1]):
+                raise SystemExit(
+                    f"bare body differs from GET /call/{seeded.sample_id}:\n"
+                    f"{real[0]} {real[1][:1500]!r}\n{bare[0]} {bare[1][:1500]!r}"
+                )
             print(f"  bare body == GET /call/{{sample}} body ({len(real[1]):,} bytes)", flush=True)
 
             def run(endpoint: Endpoint, seconds: float, seed_: int) -> Tally:
@@ -813,26 +884,30 @@ def profile(
 
 
 def print_result(result: BackendResult, args: argparse.Namespace, runner: str) -> None:
-    header = (
-        f"  {'endpoint':<28} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'errors':>6} {'server CPU':>10} {'µs CPU/req':>10} {'loadgen CPU':>11} "
-        f"{'machine busy':>12}"
-    )
+    pg = result.backend == "postgresql"
     print(
         f"\n  {result.backend}: {args.concurrency} keep-alive connections, {runner}, "
-        f"{args.rounds} interleaved rounds, {args.seconds:g} s per endpoint, "
-        f"{NPROC} cores shared by load generator, server and database"
+        f"{args.rounds} interleaved rounds, {args.seconds:g} s per endpoint; CPU columns in "
+        f"cores of the {NPROC} this machine has (server = the uvicorn process)"
     )
-    print(header)
+    print(
+        f"  {'endpoint':<28} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>6} {'server':>6} {'µs/req':>6} {'pg':>5} {'µs/req':>6} {'loadgen':>7} "
+        f"{'others':>6}"
+    )
     for endpoint, tally in result.tallies.items():
-        seconds = tally.seconds or 1.0
+        cpu, requests = tally.cpu, max(tally.requests, 1)
+        pg_cols = (
+            f"{cpu.cores('postgres'):>5.2f} {1e6 * cpu.postgres / requests:>6,.0f}"
+            if pg
+            else f"{'-':>5} {'-':>6}"
+        )
+        others = cpu.others if pg else cpu.others + cpu.cores("postgres")
         print(
-            f"  {endpoint.label:<28} {tally.requests:>9,} {tally.rate:>8,.0f} "
-            f"{tally.percentile_ms(0.50):>7.2f} {tally.percentile_ms(0.99):>7.2f} "
-            f"{tally.errors:>6} {tally.server_cpu / seconds:>7.2f} cores "
-            f"{1e6 * tally.server_cpu / max(tally.requests, 1):>10,.0f} "
-            f"{tally.loadgen_cpu / seconds:>8.2f} cores "
-            f"{100 * tally.machine_busy / (seconds * NPROC):>11.0f}%"
+            f"  {endpoint.label:<28} {tally.requests:>8,} {tally.rate:>7,.0f} "
+            f"{tally.percentile_ms(0.50):>7.1f} {tally.percentile_ms(0.99):>7.1f} "
+            f"{tally.errors:>6} {cpu.cores('server'):>6.2f} {1e6 * cpu.server / requests:>6,.0f} "
+            f"{pg_cols} {cpu.cores('loadgen'):>7.2f} {others:>6.2f}"
         )
     call, bare, floor = (result.tallies[e] for e in ENDPOINTS)
     ratio = call.rate / bare.rate if bare.rate else float("nan")

@@ -1,20 +1,170 @@
-"""Writing an attempt's end and moving its order, for workers and for recovery."""
+"""Writing attempts' ends and moving their orders, for workers and for recovery.
+
+Both work on batches: the attempts that ended in the same moment are written in one
+transaction, with a constant number of statements per batch.
+
+Post-processing: an order whose last attempt ended goes to ``post_processing`` and, as
+nothing is computed after the last attempt yet, on to ``completed`` in the same
+transaction (two transitions, one commit). When results are computed after the call
+(an LLM summary, outcome detection), that work goes between the two transitions.
+"""
 
 from __future__ import annotations
 
-import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.attempt_plan import AttemptReport, OrderPlan, plan_after_attempt
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal, transition
-from openrevox.domain.retry_config import policy_from_wire
 from openrevox.results import webhooks
 from openrevox.store.db import Database
 from openrevox.store.repositories import dispatch as repo
+from openrevox.store.repositories.calls import CallOrderRecord
 from openrevox.store.repositories.dispatch import ClaimedAttempt
 from openrevox.telephony.base import CallResult
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "company", "job_title")
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """One attempt that ended in a worker: what the provider reported."""
+
+    attempt: ClaimedAttempt
+    result: CallResult
+    # When it started ringing (the claim's stamp if it never rang).
+    started_at: datetime
+    platform_error: str | None = None
+
+
+def _attempt_end(finished: Finished, now: datetime) -> dict[str, Any]:
+    result, error = finished.result, finished.platform_error
+    return {
+        "status": "error" if error else "completed",
+        "dial_error": result.dial_error,
+        "result": result.result,
+        "ended_by": result.ended_by,
+        "end_reason": "provider_error" if error else result.end_reason,
+        "handled_by_ai": result.answered_at is not None,
+        "started_at": finished.started_at,
+        "answered_at": result.answered_at,
+        "ended_at": result.ended_at or now,
+        "transcript": [entry.wire() for entry in result.transcript] if result.transcript else None,
+        "structured_output": result.structured_output,
+    }
+
+
+def _settled(plan: OrderPlan) -> OrderStatus:
+    """The status the order is written with: post-processing (nothing to compute) is
+    done at once."""
+    if plan.status == OrderStatus.POST_PROCESSING:
+        return transition(OrderStatus.POST_PROCESSING, OrderEvent.POST_PROCESSING_DONE)
+    return plan.status
+
+
+def _order_changes(plan: OrderPlan, status: OrderStatus, now: datetime) -> dict[str, Any]:
+    changes: dict[str, Any] = {
+        "status": status.value,
+        "next_attempt_at": plan.next_attempt_at,
+        "updated_at": now,
+    }
+    if plan.next_attempt_at is not None:
+        changes["scheduled_at"] = plan.next_attempt_at
+    return changes
+
+
+async def finish_in(
+    conn: AsyncConnection, finished: Sequence[Finished], *, worker_id: str, now: datetime
+) -> list[OrderPlan | None]:
+    """Write the ends of ``finished`` attempts and move their orders, inside ``conn``'s
+    transaction. One plan per attempt, None for an attempt recovery had already ended."""
+    ids = [item.attempt.attempt_id for item in finished]
+    live = await repo.lock_live_attempts(conn, ids, worker_id)
+    ends = {item.attempt.attempt_id: _attempt_end(item, now) for item in finished}
+    await repo.end_attempts(conn, {key: ends[key] for key in ids if key in live})
+    await repo.release_slots(conn, ids)
+    orders = await repo.lock_orders(
+        conn, [item.attempt.order.id for item in finished if item.attempt.attempt_id in live]
+    )
+    plans: list[OrderPlan | None] = []
+    changes: dict[str, dict[str, Any]] = {}
+    for item in finished:
+        attempt, result = item.attempt, item.result
+        order = orders.get(attempt.order.id) if attempt.attempt_id in live else None
+        if order is None:
+            plans.append(None)
+            continue
+        end = ends[attempt.attempt_id]
+        plan = plan_after_attempt(
+            status=OrderStatus(order.status),
+            policy=attempt.policy,
+            attempts_made=attempt.attempt_number,
+            report=AttemptReport(
+                dial_error=result.dial_error,
+                result=result.result,
+                end_reason=result.end_reason,
+                do_not_contact=result.do_not_contact,
+                worker_lost=item.platform_error is not None,
+                started_at=item.started_at,
+                ended_at=end["ended_at"],
+            ),
+            now=now,
+        )
+        status = _settled(plan)
+        change = _order_changes(plan, status, now)
+        change["last_result"] = result.result
+        if result.outcome is not None:
+            change["outcome"] = result.outcome
+        found = {
+            k: v for k, v in (result.structured_output or {}).items() if k in CONTACT_FIELDS and v
+        }
+        if found:
+            change["contact"] = {**order.contact, **found}
+        changes[order.id] = change
+        plans.append(plan)
+        await _side_effects(conn, order, item, status, now)
+    await repo.update_orders(conn, changes)
+    return plans
+
+
+async def _side_effects(
+    conn: AsyncConnection,
+    order: CallOrderRecord,
+    item: Finished,
+    status: OrderStatus,
+    now: datetime,
+) -> None:
+    result = item.result
+    await webhooks.attempt_ended(conn, order, item.attempt.attempt_id, now)
+    if result.unanswered_questions and order.assistant_id:
+        await repo.add_pending_faq(
+            conn, assistant_id=order.assistant_id, questions=result.unanswered_questions, now=now
+        )
+    if result.do_not_contact:
+        await repo.add_do_not_contact(
+            conn,
+            organization_id=order.organization_id,
+            mode=order.mode,
+            phone_number=order.to_phone_number,
+            reason="asked not to be called again",
+            now=now,
+        )
+    if is_terminal(status) and not is_terminal(OrderStatus(order.status)):
+        await webhooks.order_reached_terminal(conn, order, status.value, now)
+
+
+async def finish_attempts(
+    db: Database, finished: Sequence[Finished], *, worker_id: str, now: datetime
+) -> list[OrderPlan | None]:
+    """``finish_in`` in a transaction of its own."""
+    if not finished:
+        return []
+    async with db.transaction() as conn:
+        return await finish_in(conn, finished, worker_id=worker_id, now=now)
 
 
 async def finish_attempt(
@@ -26,134 +176,50 @@ async def finish_attempt(
     now: datetime,
     platform_error: str | None = None,
 ) -> OrderPlan | None:
-    """Write the attempt's end, then move its order (post-processing, then completed,
-    when no attempt follows). None when recovery had already ended the attempt."""
-    ended_at = result.ended_at or now
-    values = {
-        "status": "error" if platform_error else "completed",
-        "dial_error": result.dial_error,
-        "result": result.result,
-        "ended_by": result.ended_by,
-        "end_reason": "provider_error" if platform_error else result.end_reason,
-        "handled_by_ai": result.answered_at is not None,
-        "answered_at": result.answered_at,
-        "ended_at": ended_at,
-        "transcript": [entry.wire() for entry in result.transcript] if result.transcript else None,
-        "structured_output": result.structured_output,
-    }
-    async with db.transaction() as conn:
-        if not await repo.end_attempt(
-            conn, attempt_id=attempt.attempt_id, worker_id=worker_id, values=values
-        ):
-            return None
-        order = await repo.lock_order(conn, attempt.order.id)
-        if order is None:
-            return None
-        plan = plan_after_attempt(
-            status=OrderStatus(order.status),
-            policy=attempt.policy,
-            attempts_made=attempt.attempt_number,
-            report=AttemptReport(
-                dial_error=result.dial_error,
-                result=result.result,
-                end_reason=result.end_reason,
-                do_not_contact=result.do_not_contact,
-                worker_lost=platform_error is not None,
-                started_at=attempt.started_at,
-                ended_at=ended_at,
-            ),
-            now=now,
-        )
-        changes: dict[str, object] = {
-            "status": plan.status.value,
-            "next_attempt_at": plan.next_attempt_at,
-            "last_result": result.result,
-            "updated_at": now,
-        }
-        if plan.next_attempt_at is not None:
-            changes["scheduled_at"] = plan.next_attempt_at
-        if result.outcome is not None:
-            changes["outcome"] = result.outcome
-        found = {
-            k: v for k, v in (result.structured_output or {}).items() if k in CONTACT_FIELDS and v
-        }
-        if found:
-            changes["contact"] = {**order.contact, **found}
-        await repo.update_order(conn, order.id, changes)
-        await webhooks.attempt_ended(conn, order, attempt.attempt_id, now)
-        if result.unanswered_questions and order.assistant_id:
-            await repo.add_pending_faq(
-                conn,
-                assistant_id=order.assistant_id,
-                questions=result.unanswered_questions,
-                now=now,
-            )
-        if result.do_not_contact:
-            await repo.add_do_not_contact(
-                conn,
-                organization_id=order.organization_id,
-                mode=order.mode,
-                phone_number=order.to_phone_number,
-                reason="asked not to be called again",
-                now=now,
-            )
-    if plan.status == OrderStatus.POST_PROCESSING:
-        async with db.transaction() as conn:
-            done = transition(OrderStatus.POST_PROCESSING, OrderEvent.POST_PROCESSING_DONE)
-            await repo.update_order(conn, order.id, {"status": done.value, "updated_at": now})
-            await webhooks.order_reached_terminal(conn, order, done.value, now)
-    return plan
+    """Write one attempt's end and move its order. None when recovery had already ended
+    the attempt."""
+    started = result.ringing_at or attempt.started_at
+    item = Finished(attempt, result, started, platform_error)
+    return (await finish_attempts(db, [item], worker_id=worker_id, now=now))[0]
 
 
 async def recover_lost_attempts(db: Database, *, now: datetime, batch: int = 200) -> int:
     """Live attempts whose worker stopped renewing its lease end ``error``/``worker_lost``
-    and count as an attempt; their order retries after its delay, never on the spot."""
-    recovered = 0
+    at ``now`` and count as an attempt; their order retries after its delay, never on
+    the spot. Their slots are released in the same transaction. Returns how many."""
     async with db.transaction() as conn:
         lost = await repo.expired_attempts(conn, now=now, limit=batch)
-        for attempt_id, order_id, started_at in lost:
-            values = {
-                "status": "error",
-                "end_reason": "worker_lost",
-                "ended_by": "system",
-                "ended_at": now,
-            }
-            if not await repo.end_attempt(
-                conn, attempt_id=attempt_id, worker_id=None, values=values
-            ):
-                continue
-            order = await repo.lock_order(conn, order_id)
-            if order is None:
-                continue
-            policy = policy_from_wire(order.call_retry_config, zoneinfo.ZoneInfo(order.timezone))
-            plan = plan_after_attempt(
-                status=OrderStatus(order.status),
-                policy=policy,
-                attempts_made=order.calls_count,
-                report=AttemptReport(
-                    dial_error=None,
-                    result=None,
-                    end_reason="worker_lost",
-                    do_not_contact=False,
-                    worker_lost=True,
-                    started_at=started_at or now,
-                    ended_at=now,
-                ),
-                now=now,
+        if lost:
+            end = {"status": "error", "end_reason": "worker_lost", "ended_by": "system"}
+            await repo.end_attempts(
+                conn, {attempt_id: {**end, "ended_at": now} for attempt_id, _, _ in lost}
             )
-            status = plan.status
-            if status == OrderStatus.POST_PROCESSING:
-                status = transition(status, OrderEvent.POST_PROCESSING_DONE)
-            changes: dict[str, object] = {
-                "status": status.value,
-                "next_attempt_at": plan.next_attempt_at,
-                "updated_at": now,
-            }
-            if plan.next_attempt_at is not None:
-                changes["scheduled_at"] = plan.next_attempt_at
-            await repo.update_order(conn, order_id, changes)
-            if is_terminal(status) and not is_terminal(OrderStatus(order.status)):
-                await webhooks.order_reached_terminal(conn, order, status.value, now)
-            recovered += 1
+            await repo.release_slots(conn, [attempt_id for attempt_id, _, _ in lost])
+            orders = await repo.lock_orders(conn, [order_id for _, order_id, _ in lost])
+            changes: dict[str, dict[str, Any]] = {}
+            for _attempt_id, order_id, started_at in lost:
+                order = orders.get(order_id)
+                if order is None:
+                    continue
+                plan = plan_after_attempt(
+                    status=OrderStatus(order.status),
+                    policy=repo.policy_of(order),
+                    attempts_made=order.calls_count,
+                    report=AttemptReport(
+                        dial_error=None,
+                        result=None,
+                        end_reason="worker_lost",
+                        do_not_contact=False,
+                        worker_lost=True,
+                        started_at=min(started_at or now, now),
+                        ended_at=now,
+                    ),
+                    now=now,
+                )
+                status = _settled(plan)
+                changes[order_id] = _order_changes(plan, status, now)
+                if is_terminal(status) and not is_terminal(OrderStatus(order.status)):
+                    await webhooks.order_reached_terminal(conn, order, status.value, now)
+            await repo.update_orders(conn, changes)
         await repo.drop_stale_slots(conn, now=now)
-    return recovered
+    return len(lost)

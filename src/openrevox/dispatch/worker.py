@@ -1,13 +1,16 @@
 """A worker: claims due attempts, carries them through the telephony provider while
 holding a lease, writes their end, and recovers the attempts of lost workers.
 
+Its writes are batched: the progress marks (ringing, answered) and the ends of all the
+attempts that moved in the same moment go to the database in one transaction
+(``_Writer``), so its cost per attempt stays flat however many calls it carries.
+
 All SQL lives in ``store.repositories.dispatch``; the policy in ``domain``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from openrevox.dispatch.finish import finish_attempt, recover_lost_attempts
+from openrevox.dispatch.finish import Finished, finish_in, recover_lost_attempts
+from openrevox.domain.attempt_plan import OrderPlan
 from openrevox.domain.clock import Clock
 from openrevox.store.db import Database
 from openrevox.store.repositories import dispatch as repo
@@ -29,6 +33,9 @@ from openrevox.telephony.base import (
 )
 
 log = logging.getLogger("openrevox.worker")
+
+# Waits before trying a failed batch write again; then each attempt is written alone.
+WRITE_RETRY_DELAYS = (0.05, 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +52,101 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class _Events:
-    """Persist ringing and answer as they happen."""
+class _Writer:
+    """Collects progress marks and attempt ends and writes what accumulated in one
+    transaction, one batch after the other (in order: an attempt's marks are never
+    written after its end)."""
 
-    def __init__(self, worker: Worker, attempt_id: str) -> None:
-        self._worker = worker
+    def __init__(self, db: Database, clock: Clock, worker_id: str) -> None:
+        self._db = db
+        self._clock = clock
+        self._worker_id = worker_id
+        self._marks: dict[str, dict[str, Any]] = {}
+        self._ends: list[tuple[Finished, asyncio.Future[OrderPlan | None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    def mark(self, attempt_id: str, values: dict[str, Any]) -> None:
+        self._marks.setdefault(attempt_id, {}).update(values)
+        self._kick()
+
+    async def finish(self, finished: Finished) -> OrderPlan | None:
+        future: asyncio.Future[OrderPlan | None] = asyncio.get_running_loop().create_future()
+        self._ends.append((finished, future))
+        self._kick()
+        return await future
+
+    def _kick(self) -> None:
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._marks or self._ends:
+            marks, self._marks = self._marks, {}
+            ends, self._ends = self._ends, []
+            ending = {item.attempt.attempt_id for item, _ in ends}
+            # An attempt that ends in this batch gets its progress with its end.
+            marks = {key: values for key, values in marks.items() if key not in ending}
+            try:
+                plans = await self._write_with_retries(marks, [item for item, _ in ends])
+            except Exception:
+                log.exception("writing %d attempt end(s) failed; one by one now", len(ends))
+                await self._write_one_by_one(ends)
+                continue
+            for (_, future), plan in zip(ends, plans, strict=True):
+                if not future.done():
+                    future.set_result(plan)
+
+    async def _write_with_retries(
+        self, marks: dict[str, dict[str, Any]], ends: list[Finished]
+    ) -> list[OrderPlan | None]:
+        for delay in (*WRITE_RETRY_DELAYS, None):
+            try:
+                return await self._write(marks, ends)
+            except Exception as error:
+                if delay is None:
+                    raise
+                log.warning("batch write failed (%s); trying again", error)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _write_one_by_one(
+        self, ends: list[tuple[Finished, asyncio.Future[OrderPlan | None]]]
+    ) -> None:
+        for item, future in ends:
+            try:
+                plan = (await self._write({}, [item]))[0]
+            except Exception as error:
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(plan)
+
+    async def _write(
+        self, marks: dict[str, dict[str, Any]], ends: list[Finished]
+    ) -> list[OrderPlan | None]:
+        async with self._db.transaction() as conn:
+            if marks:
+                await repo.mark_attempts(conn, self._worker_id, marks)
+            if not ends:
+                return []
+            return await finish_in(conn, ends, worker_id=self._worker_id, now=self._clock.now())
+
+
+class _Events:
+    """Progress of one attempt, handed to the writer as it happens."""
+
+    def __init__(self, writer: _Writer, attempt_id: str) -> None:
+        self._writer = writer
         self._attempt_id = attempt_id
+        self.rang_at: datetime | None = None
 
     async def ringing(self, at: datetime) -> None:
-        await self._worker.mark(self._attempt_id, {"status": "ringing", "started_at": at})
+        self.rang_at = at
+        self._writer.mark(self._attempt_id, {"status": "ringing", "started_at": at})
 
     async def answered(self, at: datetime) -> None:
-        await self._worker.mark(
+        self._writer.mark(
             self._attempt_id, {"status": "ongoing", "answered_at": at, "handled_by_ai": True}
         )
 
@@ -80,10 +170,8 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self._live: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
-
-    async def mark(self, attempt_id: str, values: dict[str, Any]) -> None:
-        async with self.db.transaction() as conn:
-            await repo.mark_attempt(conn, attempt_id, self.worker_id, values)
+        self._freed = asyncio.Event()  # a live attempt ended: capacity or a slot came back
+        self._writer = _Writer(db, clock, self.worker_id)
 
     def stop(self) -> None:
         """Claim nothing more; ``run`` returns once live calls are drained."""
@@ -99,32 +187,44 @@ class Worker:
                 if loop.time() >= next_recovery:
                     await self._recover()
                     next_recovery = loop.time() + self.config.recovery_seconds
-                claimed = await self._claim()
+                free = self.config.capacity - len(self._live)
+                self._freed.clear()
+                claimed = await self._claim(free) if free > 0 else []
                 for attempt in claimed:
                     self._start(attempt)
-                if not claimed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), self.config.poll_seconds)
+                if free <= 0 or len(claimed) < free:
+                    # Full, or nothing more is due or free: wait for an end or the poll.
+                    await self._wait(self.config.poll_seconds)
         finally:
             await self._drain()
             heartbeat.cancel()
             log.info("worker %s stopped", self.worker_id)
 
+    async def _wait(self, seconds: float) -> None:
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        freed = asyncio.ensure_future(self._freed.wait())
+        try:
+            await asyncio.wait((stopping, freed), timeout=seconds, return_when="FIRST_COMPLETED")
+        finally:
+            stopping.cancel()
+            freed.cancel()
+
     def _start(self, attempt: ClaimedAttempt) -> None:
         key = attempt.attempt_id
         task = asyncio.create_task(self._carry(attempt))
         self._live[key] = task
-        task.add_done_callback(lambda _task: self._live.pop(key, None))
+        task.add_done_callback(lambda _task: self._ended(key))
+
+    def _ended(self, key: str) -> None:
+        self._live.pop(key, None)
+        self._freed.set()
 
     async def _drain(self) -> None:
         if self._live:
             log.info("draining %d live call(s)", len(self._live))
             await asyncio.wait(list(self._live.values()), timeout=self.config.drain_seconds)
 
-    async def _claim(self) -> list[ClaimedAttempt]:
-        free = self.config.capacity - len(self._live)
-        if free <= 0:
-            return []
+    async def _claim(self, free: int) -> list[ClaimedAttempt]:
         try:
             async with self.db.transaction() as conn:
                 return await repo.claim_due(
@@ -134,29 +234,34 @@ class Worker:
                     capacity=free,
                     lease_seconds=self.config.lease_seconds,
                     default_key_limit=self.config.default_key_limit,
+                    stamp=self.clock.now,
                 )
-        except Exception as error:  # a slot race with another worker: try again next turn
-            log.debug("claim failed, retrying: %s", error)
+        except Exception as error:  # e.g. a deadlock victim, a dropped connection
+            log.warning("claim failed, trying again: %s", error)
             await asyncio.sleep(self.config.poll_seconds)
             return []
 
     async def _recover(self) -> None:
         try:
-            await recover_lost_attempts(self.db, now=self.clock.now())
+            while await recover_lost_attempts(self.db, now=self.clock.now()) >= 200:
+                pass
         except Exception:
             log.exception("recovery failed; will try again")
 
     async def _heartbeat(self) -> None:
+        interval = self.config.lease_seconds / 3
         while True:
-            await asyncio.sleep(self.config.lease_seconds / 3)
+            await asyncio.sleep(interval)
             until = self.clock.now() + timedelta(seconds=self.config.lease_seconds)
             try:
                 async with self.db.transaction() as conn:
                     await repo.renew_leases(
                         conn, worker_id=self.worker_id, attempt_ids=list(self._live), until=until
                     )
+                interval = self.config.lease_seconds / 3
             except Exception:
-                log.exception("lease renewal failed")
+                log.exception("lease renewal failed; trying again soon")
+                interval = self.config.lease_seconds / 10
 
     async def _carry(self, attempt: ClaimedAttempt) -> None:
         order = attempt.order
@@ -171,21 +276,18 @@ class Worker:
             assistant=order.assistant,
             prompt_variables=order.prompt_variables or {},
         )
+        events = _Events(self._writer, attempt.attempt_id)
+        platform_error: str | None = None
         try:
-            result = await self.provider.place_call(
-                request, _Events(self, attempt.attempt_id), self.conversations
-            )
-            platform_error = None
+            result = await self.provider.place_call(request, events, self.conversations)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             log.exception("attempt %s failed in the provider", attempt.attempt_id)
             result, platform_error = CallResult(ended_at=self.clock.now()), str(error)[:40]
-        await finish_attempt(
-            self.db,
-            attempt=attempt,
-            result=result,
-            worker_id=self.worker_id,
-            now=self.clock.now(),
-            platform_error=platform_error,
-        )
+        started = events.rang_at or attempt.started_at
+        try:
+            await self._writer.finish(Finished(attempt, result, started, platform_error))
+        except Exception:
+            # Its lease stops being renewed: recovery ends it ``worker_lost``.
+            log.exception("could not write the end of attempt %s", attempt.attempt_id)

@@ -188,20 +188,20 @@ async def _resnapshot_pending_calls(
         mode=principal.mode,
         assistant_id=assistant.id,
     )
+    patchable: list[str] = []
     for order in pending:
         missing = missing_variables(texts, order.prompt_variables)
         if missing:
             unpatched += 1
             lacking.update(missing)
-            continue
-        await calls.update_order(
-            conn,
-            order.id,
-            {
-                "assistant": snapshot,
-                "call_retry_config": snapshot["call_retry_config"],
-                "updated_at": now,
-            },
+        else:
+            patchable.append(order.id)
+    if patchable:
+        snapshot_id = await calls.insert_snapshot(
+            conn, organization_id=principal.organization_id, content=snapshot, now=now
+        )
+        await calls.repoint_snapshot(
+            conn, patchable, snapshot_id, snapshot["call_retry_config"], now
         )
     return unpatched, sorted(lacking)
 

@@ -122,13 +122,16 @@ async def create_call(
     status = move(OrderStatus.INITIALIZING, event)
 
     call_id = str(uuid.uuid4())
+    snapshot_id = await calls.insert_snapshot(
+        conn, organization_id=principal.organization_id, content=snapshot, now=now
+    )
     await calls.insert_order(
         conn,
         order_values(
             call_id=call_id,
             principal=principal,
             assistant_id=assistant_id,
-            snapshot=snapshot,
+            snapshot_id=snapshot_id,
             retry_config=retry_config,
             timezone=timezone.key,
             to_number=to_number,
@@ -163,7 +166,7 @@ def order_values(
     call_id: str,
     principal: Principal,
     assistant_id: str | None,
-    snapshot: dict[str, Any],
+    snapshot_id: str,
     retry_config: dict[str, Any],
     timezone: str,
     to_number: str,
@@ -189,7 +192,7 @@ def order_values(
         "status": status,
         "to_phone_number": to_number,
         "from_phone_number": from_number,
-        "assistant": snapshot,
+        "snapshot_id": snapshot_id,
         "call_retry_config": retry_config,
         "timezone": timezone,
         "prompt_variables": prompt_variables,

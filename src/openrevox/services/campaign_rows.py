@@ -146,6 +146,11 @@ async def add_rows(
     """Insert rows with their not_launched orders, in batches; returns the order ids."""
     status = move(OrderStatus.INITIALIZING, OrderEvent.CREATED_NOT_LAUNCHED).value
     order_ids: list[str] = []
+    if not contacts:
+        return order_ids
+    snapshot_id = await calls.insert_snapshot(
+        conn, organization_id=principal.organization_id, content=snapshot, now=now
+    )
     for start in range(0, len(contacts), BATCH):
         orders, rows = [], []
         for offset, contact in enumerate(contacts[start : start + BATCH]):
@@ -156,7 +161,7 @@ async def add_rows(
                     call_id=call_id,
                     principal=principal,
                     assistant_id=assistant_id,
-                    snapshot=snapshot,
+                    snapshot_id=snapshot_id,
                     retry_config=retry_config,
                     timezone=recipient_timezone(retry_config, contact.number).key,
                     to_number=contact.number,

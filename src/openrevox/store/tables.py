@@ -110,6 +110,15 @@ campaigns = sa.Table(
     sa.Index(None, "organization_id", "mode", "created_at"),
 )
 
+assistant_snapshots = sa.Table(
+    "assistant_snapshots",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("content", json_type(), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 call_orders = sa.Table(
     "call_orders",
     metadata,
@@ -122,8 +131,9 @@ call_orders = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("to_phone_number", sa.String(32), nullable=False),
     sa.Column("from_phone_number", sa.String(32), nullable=False),
-    # The wire Assistant as it was when the order was created (or last re-snapshotted).
-    sa.Column("assistant", json_type(), nullable=False),
+    # The wire Assistant as it was when the order was created (or last re-snapshotted),
+    # shared by every order made from the same configuration (a campaign: one row).
+    sa.Column("snapshot_id", ID, sa.ForeignKey("assistant_snapshots.id"), nullable=False),
     sa.Column("call_retry_config", json_type(), nullable=False),
     sa.Column("timezone", sa.String(64), nullable=False),
     sa.Column("prompt_variables", json_type()),

@@ -282,7 +282,7 @@ async def campaign_rows(
     campaign_id: str,
     principal: Auth,
     services: Services,
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     page_size: Annotated[int, Query(ge=1, le=ROWS_MAX_PAGE_SIZE)] = ROWS_DEFAULT_PAGE_SIZE,
     query: Annotated[str | None, Query()] = None,
     result: Annotated[str | None, Query()] = None,

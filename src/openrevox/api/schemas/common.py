@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from openrevox.domain.schedule import parse_clock_time
 
@@ -15,9 +15,27 @@ class WireModel(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        """NUL cannot be stored in a text column (PostgreSQL refuses it): refuse it here."""
+        if _has_nul(data):
+            raise ValueError("text may not contain NUL (\\u0000) characters")
+        return data
+
     def given(self) -> set[str]:
         """Keys the client sent (absent keys are left unchanged by PATCH)."""
         return set(self.model_fields_set)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 Outcome = Literal["not_interested", "interested", "completed", "requested_callback_later"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
-from openrevox.store.tables import call_attempts, call_orders, campaigns
+from openrevox.store.tables import assistant_snapshots, call_attempts, call_orders, campaigns
 
 TERMINAL_STATUSES = ("completed", "cancelled", "errored")
 
@@ -77,9 +78,13 @@ class CallView:
     attempts: tuple[AttemptRecord, ...]
 
 
-_ORDER_COLUMNS = [*call_orders.c, campaigns.c.name.label("campaign_name")]
-_SELECT_ORDERS = sa.select(*_ORDER_COLUMNS).select_from(
-    call_orders.outerjoin(campaigns, campaigns.c.id == call_orders.c.campaign_id)
+ORDER_COLUMNS = [*call_orders.c, assistant_snapshots.c.content.label("assistant")]
+# Orders with their snapshot: join this, then select ORDER_COLUMNS.
+ORDERS_WITH_SNAPSHOT = call_orders.join(
+    assistant_snapshots, assistant_snapshots.c.id == call_orders.c.snapshot_id
+)
+_SELECT_ORDERS = sa.select(*ORDER_COLUMNS, campaigns.c.name.label("campaign_name")).select_from(
+    ORDERS_WITH_SNAPSHOT.outerjoin(campaigns, campaigns.c.id == call_orders.c.campaign_id)
 )
 _ORDER_FIELDS = CallOrderRecord.__slots__
 _ATTEMPT_FIELDS = AttemptRecord.__slots__
@@ -91,6 +96,18 @@ def order_from_row(row: sa.RowMapping) -> CallOrderRecord:
 
 def attempt_from_row(row: sa.RowMapping) -> AttemptRecord:
     return AttemptRecord(**{name: row[name] for name in _ATTEMPT_FIELDS})
+
+
+async def insert_snapshot(
+    conn: AsyncConnection, *, organization_id: str, content: dict[str, Any], now: datetime
+) -> str:
+    snapshot_id = str(uuid.uuid4())
+    await conn.execute(
+        sa.insert(assistant_snapshots).values(
+            id=snapshot_id, organization_id=organization_id, content=content, created_at=now
+        )
+    )
+    return snapshot_id
 
 
 async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -179,3 +196,19 @@ async def orders_by_ids(
         )
     )
     return [order_from_row(row) for row in rows.mappings()]
+
+
+async def repoint_snapshot(
+    conn: AsyncConnection,
+    order_ids: list[str],
+    snapshot_id: str,
+    retry_config: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Give these orders a new assistant snapshot (and its retry config)."""
+    for start in range(0, len(order_ids), 1000):
+        await conn.execute(
+            sa.update(call_orders)
+            .where(call_orders.c.id.in_(order_ids[start : start + 1000]))
+            .values(snapshot_id=snapshot_id, call_retry_config=retry_config, updated_at=now)
+        )

@@ -1,15 +1,25 @@
 """All the SQL of dispatch: claiming due orders with their concurrency slots, leases,
-finishing attempts and recovering the attempts of lost workers."""
+finishing attempts and recovering the attempts of lost workers.
+
+Everything here works on batches: one claim starts many attempts, one finish ends many,
+with a constant number of statements per batch (executemany), so the engine's cost per
+attempt does not grow with the number of round trips to the database."""
 
 from __future__ import annotations
 
+import functools
+import random
 import uuid
 import zoneinfo
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, transition
@@ -30,6 +40,7 @@ from openrevox.store.tables import (
 
 LIVE_ATTEMPT_STATUSES = ("queued", "ringing", "ongoing")
 DUE_STATUSES = ("scheduled", "queued_for_calling")
+ALL_DAYS = frozenset(range(7))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,40 +52,110 @@ class ClaimedAttempt:
     started_at: datetime
 
 
+# -- policies ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_policy(config: bytes, timezone: str) -> RetryPolicy:
+    return policy_from_wire(orjson.loads(config), zoneinfo.ZoneInfo(timezone))
+
+
+def policy_for(config: Mapping[str, Any], timezone: str) -> RetryPolicy:
+    """The order's RetryPolicy. Orders of a campaign or an assistant share their config:
+    it is parsed once per process (a RetryPolicy is immutable)."""
+    return _parsed_policy(orjson.dumps(config, option=orjson.OPT_SORT_KEYS), timezone)
+
+
 def policy_of(order: CallOrderRecord) -> RetryPolicy:
-    return policy_from_wire(order.call_retry_config, zoneinfo.ZoneInfo(order.timezone))
+    return policy_for(order.call_retry_config, order.timezone)
 
 
-def _scopes(
-    row: sa.RowMapping, order: CallOrderRecord, default_key_limit: int
-) -> list[tuple[str, int]]:
-    scopes = [(f"org:{order.organization_id}", int(row["org_limit"]))]
-    if order.concurrency_key:
-        limit = order.concurrency_max or row["key_limit"] or default_key_limit
-        scopes.append(
-            (f"key:{order.organization_id}:{order.mode}:{order.concurrency_key}", int(limit))
-        )
-    if order.campaign_id and row["campaign_limit"]:
-        scopes.append((f"campaign:{order.campaign_id}", int(row["campaign_limit"])))
+@functools.lru_cache(maxsize=4096)
+def _always_open(policy: RetryPolicy) -> bool:
+    # A window whose end equals its start lasts 24 hours; on every day, back to back.
+    return policy.allowed_days == ALL_DAYS and any(w.start == w.end for w in policy.windows)
+
+
+def dialable_at(policy: RetryPolicy, at: datetime) -> bool:
+    """``schedule.in_window``, with the all-day, all-week policy answered at once."""
+    return _always_open(policy) or in_window(policy, at)
+
+
+# -- claiming ---------------------------------------------------------------------------
+
+# What a claim decides on; the rest of the row (the assistant snapshot, variables) is read
+# for the orders it actually starts.
+_DECIDING_COLUMNS = (
+    call_orders.c.id,
+    call_orders.c.organization_id,
+    call_orders.c.mode,
+    call_orders.c.status,
+    call_orders.c.campaign_id,
+    call_orders.c.concurrency_key,
+    call_orders.c.concurrency_max,
+    call_orders.c.skip_calling_window,
+    call_orders.c.calls_count,
+    call_orders.c.next_attempt_at,
+    call_orders.c.scheduled_at,
+    call_orders.c.call_retry_config,
+    call_orders.c.timezone,
+)
+
+
+def _scopes(row: sa.RowMapping, default_key_limit: int) -> list[tuple[str, int]]:
+    organization_id = row["organization_id"]
+    scopes = [(f"org:{organization_id}", int(row["org_limit"]))]
+    if row["concurrency_key"]:
+        limit = row["concurrency_max"] or row["key_limit"] or default_key_limit
+        scopes.append((f"key:{organization_id}:{row['mode']}:{row['concurrency_key']}", int(limit)))
+    if row["campaign_id"] and row["campaign_limit"]:
+        scopes.append((f"campaign:{row['campaign_id']}", int(row["campaign_limit"])))
     return scopes
+
+
+class _Slots:
+    """The free slot indices of one scope under one limit. Scans from a random offset so
+    that workers claiming at the same moment rarely pick the same index."""
+
+    __slots__ = ("limit", "scanned", "start", "taken")
+
+    def __init__(self, limit: int, taken: set[int]) -> None:
+        self.limit = limit
+        self.taken = taken  # shared by every limit of the scope
+        self.start = random.randrange(limit) if limit > 0 else 0
+        self.scanned = 0
+
+    def peek(self) -> int | None:
+        while self.scanned < self.limit:
+            index = (self.start + self.scanned) % self.limit
+            if index not in self.taken:
+                return index
+            self.scanned += 1
+        return None
+
+    def take(self, index: int) -> None:
+        self.taken.add(index)
+        self.scanned += 1
 
 
 def _new_attempt(
     attempt_id: str,
-    order: CallOrderRecord,
+    row: sa.RowMapping,
+    phone_number: str,
     number: int,
     *,
     worker_id: str,
     now: datetime,
+    started: datetime,
     lease: datetime,
 ) -> dict[str, Any]:
     return {
         "id": attempt_id,
-        "call_order_id": order.id,
-        "organization_id": order.organization_id,
+        "call_order_id": row["id"],
+        "organization_id": row["organization_id"],
         "attempt_number": number,
         "status": "queued",
-        "phone_number": order.to_phone_number,
+        "phone_number": phone_number,
         "dial_error": None,
         "result": None,
         "ended_by": None,
@@ -87,7 +168,7 @@ def _new_attempt(
         "worker_id": worker_id,
         "lease_expires_at": lease,
         "created_at": now,
-        "started_at": now,
+        "started_at": started,
         "answered_at": None,
         "ended_at": None,
     }
@@ -96,8 +177,7 @@ def _new_attempt(
 def _due_query(now: datetime, limit: int, postgres: bool) -> sa.Select[Any]:
     query = (
         sa.select(
-            *call_orders.c,
-            campaigns.c.name.label("campaign_name"),
+            *_DECIDING_COLUMNS,
             organizations.c.concurrency_limit.label("org_limit"),
             campaigns.c.max_concurrent_calls.label("campaign_limit"),
             concurrency_keys.c.max_concurrent_calls.label("key_limit"),
@@ -123,6 +203,33 @@ def _due_query(now: datetime, limit: int, postgres: bool) -> sa.Select[Any]:
     return query
 
 
+def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite_dialect.insert(table).on_conflict_do_nothing()
+
+
+async def _full_orders(conn: AsyncConnection, ids: list[str]) -> dict[str, CallOrderRecord]:
+    found: dict[str, CallOrderRecord] = {}
+    for chunk in _chunks(ids, 1000):
+        query = (
+            sa.select(*call_orders.c, campaigns.c.name.label("campaign_name"))
+            .select_from(
+                call_orders.outerjoin(campaigns, campaigns.c.id == call_orders.c.campaign_id)
+            )
+            .where(call_orders.c.id.in_(chunk))
+        )
+        for row in (await conn.execute(query)).mappings():
+            found[row["id"]] = order_from_row(row)
+    return found
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 async def claim_due(
     conn: AsyncConnection,
     *,
@@ -131,86 +238,136 @@ async def claim_due(
     capacity: int,
     lease_seconds: float,
     default_key_limit: int,
+    stamp: Callable[[], datetime] | None = None,
 ) -> list[ClaimedAttempt]:
     """Start up to ``capacity`` due attempts whose slots are free; the rest wait queued.
 
     A due order outside its calling window (it waited too long for a slot) is moved to
-    the next window opening. Slots are rows: a full scope leaves the order queued."""
+    the next window opening. Slots are rows whose primary key makes every limit exact
+    across processes: a slot another worker took in the meantime leaves its order queued
+    for the next claim instead of failing the claim. ``stamp`` (default: ``now``) reads
+    the clock for the attempts' ``started_at`` once their slots are held, so an attempt's
+    [started_at, ended_at) always lies inside the time it held its slots."""
     postgres = conn.dialect.name == "postgresql"
-    rows = list((await conn.execute(_due_query(now, capacity * 4, postgres))).mappings())
+    rows = list((await conn.execute(_due_query(now, capacity * 2, postgres))).mappings())
     if not rows:
         return []
-    candidates = [(row, order_from_row(row)) for row in rows]
-    scope_names = {
-        s for row, order in candidates for s, _ in _scopes(row, order, default_key_limit)
-    }
-    taken: dict[str, set[int]] = {name: set() for name in scope_names}
-    for scope, slot in await conn.execute(
-        sa.select(concurrency_slots.c.scope, concurrency_slots.c.slot).where(
-            concurrency_slots.c.scope.in_(scope_names)
-        )
-    ):
-        taken[scope].add(slot)
+    candidate_scopes = [_scopes(row, default_key_limit) for row in rows]
+    names = {name for scopes in candidate_scopes for name, _ in scopes}
+    taken: dict[str, set[int]] = {name: set() for name in names}
+    for chunk in _chunks(sorted(names), 1000):
+        for scope, slot in await conn.execute(
+            sa.select(concurrency_slots.c.scope, concurrency_slots.c.slot).where(
+                concurrency_slots.c.scope.in_(chunk)
+            )
+        ):
+            taken[scope].add(slot)
+    free: dict[tuple[str, int], _Slots] = {}
 
     expires = now + timedelta(seconds=lease_seconds)
-    claimed: list[ClaimedAttempt] = []
+    chosen: list[tuple[sa.RowMapping, str, RetryPolicy]] = []
     slots: list[dict[str, Any]] = []
-    attempts: list[dict[str, Any]] = []
-    started: list[dict[str, Any]] = []
     waiting: list[dict[str, Any]] = []
-    for row, order in candidates:
-        policy = policy_of(order)
-        first_skips_window = order.skip_calling_window and order.calls_count == 0
-        if not first_skips_window and not in_window(policy, now):
+    blocked: list[sa.RowMapping] = []
+    for row, scopes in zip(rows, candidate_scopes, strict=True):
+        policy = policy_for(row["call_retry_config"], row["timezone"])
+        first_skips_window = row["skip_calling_window"] and row["calls_count"] == 0
+        if not first_skips_window and not dialable_at(policy, now):
             later = next_dial_time(policy, now)
-            status = OrderStatus(order.status)
+            status = OrderStatus(row["status"])
             if status == OrderStatus.QUEUED_FOR_CALLING:
                 status = transition(status, OrderEvent.RESCHEDULED)
             waiting.append(
-                {"b_id": order.id, "b_status": status.value, "b_next": later, "b_sched": later}
+                {"b_id": row["id"], "b_status": status.value, "b_next": later, "b_sched": later}
             )
             continue
-        if len(claimed) >= capacity:
-            continue
-        wanted = []
-        for scope, limit in _scopes(row, order, default_key_limit):
-            free = next((i for i in range(limit) if i not in taken[scope]), None)
-            if free is None:
+        if len(chosen) >= capacity:
+            continue  # left for the next claim, untouched
+        picks = []
+        for scope, limit in scopes:
+            pool = free.get((scope, limit))
+            if pool is None:
+                pool = free[(scope, limit)] = _Slots(limit, taken[scope])
+            index = pool.peek()
+            if index is None:
                 break
-            wanted.append((scope, free))
+            picks.append((pool, scope, index))
         else:
             attempt_id = str(uuid.uuid4())
-            for scope, slot in wanted:
-                taken[scope].add(slot)
+            for pool, scope, index in picks:
+                pool.take(index)
                 slots.append(
-                    {"scope": scope, "slot": slot, "attempt_id": attempt_id, "expires_at": expires}
+                    {"scope": scope, "slot": index, "attempt_id": attempt_id, "expires_at": expires}
                 )
-            number = order.calls_count + 1
-            attempts.append(
-                _new_attempt(attempt_id, order, number, worker_id=worker_id, now=now, lease=expires)
-            )
-            status = OrderStatus(order.status)
-            if status == OrderStatus.SCHEDULED:
-                status = transition(status, OrderEvent.BECAME_DUE)
-            dialing = transition(status, OrderEvent.SLOT_CLAIMED)
-            started.append(
-                {"b_id": order.id, "b_status": dialing.value, "b_count": number, "b_at": now}
-            )
-            claimed.append(ClaimedAttempt(attempt_id, number, order, policy, now))
+            chosen.append((row, attempt_id, policy))
             continue
-        if order.status == OrderStatus.SCHEDULED:  # due, but no slot yet
+        blocked.append(row)
+
+    if slots:
+        # In key order, so that two claims racing for the same slots never deadlock.
+        slots.sort(key=lambda slot: (slot["scope"], slot["slot"]))
+        got = {
+            (r.attempt_id, r.scope)
+            for chunk in _chunks(slots, 2000)
+            for r in await conn.execute(
+                _insert(conn, concurrency_slots)
+                .values(chunk)
+                .returning(concurrency_slots.c.attempt_id, concurrency_slots.c.scope)
+            )
+        }
+        wanted: dict[str, int] = {}
+        for slot in slots:
+            wanted[slot["attempt_id"]] = wanted.get(slot["attempt_id"], 0) + 1
+        held: dict[str, int] = {}
+        for attempt_id, _scope in got:
+            held[attempt_id] = held.get(attempt_id, 0) + 1
+        lost = {a for a, count in wanted.items() if held.get(a, 0) != count}
+        if lost:  # another worker took one of its slots first: it waits for the next claim
+            await release_slots(conn, sorted(lost))
+            blocked.extend(row for row, attempt_id, _ in chosen if attempt_id in lost)
+            chosen = [item for item in chosen if item[1] not in lost]
+
+    for row in blocked:
+        if row["status"] == OrderStatus.SCHEDULED:  # due, but no slot yet
             queued = transition(OrderStatus.SCHEDULED, OrderEvent.BECAME_DUE)
             waiting.append(
                 {
-                    "b_id": order.id,
+                    "b_id": row["id"],
                     "b_status": queued.value,
-                    "b_next": order.next_attempt_at,
-                    "b_sched": order.scheduled_at,
+                    "b_next": row["next_attempt_at"],
+                    "b_sched": row["scheduled_at"],
                 }
             )
-    if slots:
-        await conn.execute(sa.insert(concurrency_slots), slots)
-    if attempts:
+
+    claimed: list[ClaimedAttempt] = []
+    if chosen:
+        started = stamp() if stamp is not None else now
+        orders = await _full_orders(conn, [row["id"] for row, _, _ in chosen])
+        attempts: list[dict[str, Any]] = []
+        moved: list[dict[str, Any]] = []
+        for row, attempt_id, policy in chosen:
+            order = orders[row["id"]]
+            number = row["calls_count"] + 1
+            attempts.append(
+                _new_attempt(
+                    attempt_id,
+                    row,
+                    order.to_phone_number,
+                    number,
+                    worker_id=worker_id,
+                    now=now,
+                    started=started,
+                    lease=expires,
+                )
+            )
+            status = OrderStatus(row["status"])
+            if status == OrderStatus.SCHEDULED:
+                status = transition(status, OrderEvent.BECAME_DUE)
+            dialing = transition(status, OrderEvent.SLOT_CLAIMED)
+            moved.append(
+                {"b_id": row["id"], "b_status": dialing.value, "b_count": number, "b_at": started}
+            )
+            claimed.append(ClaimedAttempt(attempt_id, number, order, policy, started))
         await conn.execute(sa.insert(call_attempts), attempts)
         await conn.execute(
             sa.update(call_orders)
@@ -222,7 +379,7 @@ async def claim_due(
                 last_attempt_at=sa.bindparam("b_at"),
                 updated_at=sa.bindparam("b_at"),
             ),
-            started,
+            moved,
         )
     if waiting:
         await conn.execute(
@@ -239,80 +396,143 @@ async def claim_due(
     return claimed
 
 
-async def mark_attempt(
-    conn: AsyncConnection, attempt_id: str, worker_id: str, values: dict[str, Any]
+# -- live attempts ----------------------------------------------------------------------
+
+
+async def mark_attempts(
+    conn: AsyncConnection, worker_id: str, marks: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    await conn.execute(
-        sa.update(call_attempts)
-        .where(
-            call_attempts.c.id == attempt_id,
-            call_attempts.c.worker_id == worker_id,
-            call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
+    """Progress of live attempts (ringing, answered), one executemany per set of columns.
+    An attempt that already ended (or is no longer ours) is left alone."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for attempt_id, values in marks.items():
+        keys = tuple(sorted(values))
+        groups.setdefault(keys, []).append(
+            {"b_id": attempt_id, **{f"b_{k}": values[k] for k in keys}}
         )
-        .values(**values)
-    )
+    for keys, params in groups.items():
+        await conn.execute(
+            sa.update(call_attempts)
+            .where(
+                call_attempts.c.id == sa.bindparam("b_id"),
+                call_attempts.c.worker_id == worker_id,
+                call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
+            )
+            .values({k: sa.bindparam(f"b_{k}") for k in keys}),
+            params,
+        )
 
 
 async def renew_leases(
     conn: AsyncConnection, *, worker_id: str, attempt_ids: list[str], until: datetime
 ) -> None:
-    if not attempt_ids:
-        return
-    await conn.execute(
-        sa.update(call_attempts)
-        .where(call_attempts.c.id.in_(attempt_ids), call_attempts.c.worker_id == worker_id)
-        .values(lease_expires_at=until)
-    )
-    await conn.execute(
-        sa.update(concurrency_slots)
-        .where(concurrency_slots.c.attempt_id.in_(attempt_ids))
-        .values(expires_at=until)
-    )
+    for chunk in _chunks(attempt_ids, 1000):
+        await conn.execute(
+            sa.update(call_attempts)
+            .where(
+                call_attempts.c.id.in_(chunk),
+                call_attempts.c.worker_id == worker_id,
+                call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
+            )
+            .values(lease_expires_at=until)
+        )
+        await conn.execute(
+            sa.update(concurrency_slots)
+            .where(concurrency_slots.c.attempt_id.in_(chunk))
+            .values(expires_at=until)
+        )
 
 
-async def end_attempt(
-    conn: AsyncConnection, *, attempt_id: str, worker_id: str | None, values: dict[str, Any]
-) -> bool:
-    """Write the attempt's end if it is still live (and ours); False when someone else
-    (recovery) already ended it. Its slots are released either way."""
-    query = sa.update(call_attempts).where(
-        call_attempts.c.id == attempt_id, call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES)
-    )
-    if worker_id is not None:
-        query = query.where(call_attempts.c.worker_id == worker_id)
-    result = await conn.execute(query.values(**values, lease_expires_at=None))
-    await conn.execute(
-        sa.delete(concurrency_slots).where(concurrency_slots.c.attempt_id == attempt_id)
-    )
-    return bool(result.rowcount)
+# -- ending attempts --------------------------------------------------------------------
 
 
-async def lock_order(conn: AsyncConnection, call_order_id: str) -> CallOrderRecord | None:
-    query = sa.select(*call_orders.c, sa.literal(None).label("campaign_name")).where(
-        call_orders.c.id == call_order_id
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).mappings().first()
-    return order_from_row(row) if row else None
+async def lock_live_attempts(
+    conn: AsyncConnection, attempt_ids: list[str], worker_id: str | None
+) -> set[str]:
+    """The attempts among ``attempt_ids`` that are still live (and ours, given a worker),
+    locked until the transaction ends: recovery cannot end them meanwhile."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(attempt_ids), 1000):
+        query = sa.select(call_attempts.c.id).where(
+            call_attempts.c.id.in_(chunk), call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES)
+        )
+        if worker_id is not None:
+            query = query.where(call_attempts.c.worker_id == worker_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found.update(r.id for r in await conn.execute(query))
+    return found
 
 
-async def update_order(conn: AsyncConnection, call_order_id: str, values: dict[str, Any]) -> None:
-    await conn.execute(
-        sa.update(call_orders).where(call_orders.c.id == call_order_id).values(**values)
-    )
+async def end_attempts(conn: AsyncConnection, ends: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write the end of live attempts locked by ``lock_live_attempts`` (their lease goes);
+    one executemany per set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for attempt_id, values in ends.items():
+        keys = tuple(sorted(values))
+        groups.setdefault(keys, []).append(
+            {"b_id": attempt_id, **{f"b_{k}": values[k] for k in keys}}
+        )
+    for keys, params in groups.items():
+        await conn.execute(
+            sa.update(call_attempts)
+            .where(call_attempts.c.id == sa.bindparam("b_id"))
+            .values({k: sa.bindparam(f"b_{k}") for k in keys}, lease_expires_at=None),
+            params,
+        )
+
+
+async def release_slots(conn: AsyncConnection, attempt_ids: list[str]) -> None:
+    for chunk in _chunks(attempt_ids, 1000):
+        await conn.execute(
+            sa.delete(concurrency_slots).where(concurrency_slots.c.attempt_id.in_(chunk))
+        )
+
+
+async def lock_orders(conn: AsyncConnection, order_ids: list[str]) -> dict[str, CallOrderRecord]:
+    """The orders, locked (PostgreSQL) in id order until the transaction ends."""
+    found: dict[str, CallOrderRecord] = {}
+    for chunk in _chunks(sorted(set(order_ids)), 1000):
+        query = (
+            sa.select(*call_orders.c, sa.literal(None).label("campaign_name"))
+            .where(call_orders.c.id.in_(chunk))
+            .order_by(call_orders.c.id)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in (await conn.execute(query)).mappings():
+            found[row["id"]] = order_from_row(row)
+    return found
+
+
+async def update_orders(conn: AsyncConnection, changes: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write each order's changes; one executemany per set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for order_id, values in changes.items():
+        keys = tuple(sorted(values))
+        groups.setdefault(keys, []).append(
+            {"b_id": order_id, **{f"b_{k}": values[k] for k in keys}}
+        )
+    for keys, params in groups.items():
+        await conn.execute(
+            sa.update(call_orders)
+            .where(call_orders.c.id == sa.bindparam("b_id"))
+            .values({k: sa.bindparam(f"b_{k}") for k in keys}),
+            params,
+        )
 
 
 async def expired_attempts(
     conn: AsyncConnection, *, now: datetime, limit: int
 ) -> list[tuple[str, str, datetime]]:
-    """(attempt id, order id, started_at) of live attempts whose lease ran out."""
+    """(attempt id, order id, started_at) of live attempts whose lease ran out, locked."""
     query = (
         sa.select(call_attempts.c.id, call_attempts.c.call_order_id, call_attempts.c.started_at)
         .where(
             call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
             call_attempts.c.lease_expires_at < now,
         )
+        .order_by(call_attempts.c.id)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":

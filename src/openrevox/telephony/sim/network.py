@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from openrevox.domain.clock import Clock
 from openrevox.store.db import Database
@@ -38,6 +38,66 @@ class AlreadyDialled(RuntimeError):
     """The ledger already holds this attempt: dialling it again is refused."""
 
 
+class _Ledger:
+    """The network's record of every dial. The dials of the same moment are written in
+    one transaction of the ledger's own, committed before any of them rings; an attempt
+    id already in the ledger is refused (``record`` returns False)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def record(self, row: dict[str, Any]) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((row, future))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                written = await self._insert([row for row, _ in batch])
+            except Exception:
+                log.exception("recording %d dial(s) failed; one by one now", len(batch))
+                await self._one_by_one(batch)
+                continue
+            seen: set[str] = set()
+            for row, future in batch:
+                attempt_id = row["attempt_id"]
+                fresh = attempt_id in written and attempt_id not in seen
+                seen.add(attempt_id)
+                if not future.done():
+                    future.set_result(fresh)
+
+    async def _one_by_one(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
+        for row, future in batch:
+            try:
+                fresh = row["attempt_id"] in await self._insert([row])
+            except Exception as error:
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(fresh)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
+        written: set[str] = set()
+        async with self._db.transaction() as conn:
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            for start in range(0, len(rows), 1000):
+                statement = (
+                    insert(sim_ledger)
+                    .values(rows[start : start + 1000])
+                    .on_conflict_do_nothing()
+                    .returning(sim_ledger.c.attempt_id)
+                )
+                written.update(r.attempt_id for r in await conn.execute(statement))
+        return written
+
+
 class SimulatedNetwork:
     def __init__(
         self, *, db: Database, clock: Clock, speed: float = 1.0, worker_id: str = "sim"
@@ -48,26 +108,25 @@ class SimulatedNetwork:
         self.clock = clock
         self.speed = speed
         self.worker_id = worker_id
+        self._ledger = _Ledger(db)
 
     def seconds(self, real: float) -> float:
         return real / self.speed
 
     async def _record_dial(self, request: CallRequest, behaviour: str) -> None:
-        try:
-            async with self.db.transaction() as conn:
-                await conn.execute(
-                    sa.insert(sim_ledger).values(
-                        attempt_id=request.attempt_id,
-                        call_order_id=request.call_order_id,
-                        phone_number=request.to_number,
-                        attempt_number=request.attempt_number,
-                        behaviour=behaviour,
-                        worker_id=self.worker_id,
-                        dialed_at=self.clock.now(),
-                    )
-                )
-        except IntegrityError:
-            raise AlreadyDialled(f"attempt {request.attempt_id} was already dialled") from None
+        fresh = await self._ledger.record(
+            {
+                "attempt_id": request.attempt_id,
+                "call_order_id": request.call_order_id,
+                "phone_number": request.to_number,
+                "attempt_number": request.attempt_number,
+                "behaviour": behaviour,
+                "worker_id": self.worker_id,
+                "dialed_at": self.clock.now(),
+            }
+        )
+        if not fresh:
+            raise AlreadyDialled(f"attempt {request.attempt_id} was already dialled")
 
     async def place_call(
         self, request: CallRequest, events: CallEvents, conversation: ConversationFactory

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 09:25:05.990512
+Create Date: 2026-11-24 09:26:51.446084
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+
     op.create_table(
         "concurrency_slots",
         sa.Column("scope", sa.String(length=200), nullable=False),
@@ -66,6 +67,23 @@ def upgrade() -> None:
             batch_op.f("ix_sim_ledger_call_order_id"), ["call_order_id"], unique=False
         )
 
+    op.create_table(
+        "assistant_snapshots",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("organization_id", sa.String(length=36), nullable=False),
+        sa.Column(
+            "content",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", openrevox.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_assistant_snapshots_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assistant_snapshots")),
+    )
     op.create_table(
         "assistants",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -290,11 +308,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("to_phone_number", sa.String(length=32), nullable=False),
         sa.Column("from_phone_number", sa.String(length=32), nullable=False),
-        sa.Column(
-            "assistant",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("snapshot_id", sa.String(length=36), nullable=False),
         sa.Column(
             "call_retry_config",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -342,6 +356,11 @@ def upgrade() -> None:
             ["organization_id"],
             ["organizations.id"],
             name=op.f("fk_call_orders_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["snapshot_id"],
+            ["assistant_snapshots.id"],
+            name=op.f("fk_call_orders_snapshot_id_assistant_snapshots"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_call_orders")),
     )
@@ -547,6 +566,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+
     with op.batch_alter_table("campaign_rows", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_campaign_rows_call_order_id"))
 
@@ -598,6 +618,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_assistants_organization_id_mode_created_at"))
 
     op.drop_table("assistants")
+    op.drop_table("assistant_snapshots")
     with op.batch_alter_table("sim_ledger", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sim_ledger_call_order_id"))
 
