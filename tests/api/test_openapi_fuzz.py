@@ -37,7 +37,7 @@ from tests.conftest import LiveServer
 # Our document is OpenAPI 3.1 (FastAPI's default); schemathesis 3 keeps 3.1 behind a flag.
 schemathesis.experimental.OPEN_API_3_1.enable()
 
-DEFAULT_EXAMPLES = 1
+DEFAULT_EXAMPLES = 5
 LONG_EXAMPLES = 150
 # What the API answers a caller with a valid key, whatever the route (the app description):
 # 400 malformed JSON, 404 unknown id, 409 business conflict, 422 invalid field.

@@ -25,7 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, transition
 from openrevox.domain.retry_config import policy_from_wire
 from openrevox.domain.schedule import RetryPolicy, in_window, next_dial_time
-from openrevox.store.repositories.calls import CallOrderRecord, order_from_row
+from openrevox.store.repositories.calls import (
+    ORDER_COLUMNS,
+    ORDERS_WITH_SNAPSHOT,
+    CallOrderRecord,
+    order_from_row,
+)
 from openrevox.store.tables import (
     assistants,
     call_attempts,
@@ -214,9 +219,11 @@ async def _full_orders(conn: AsyncConnection, ids: list[str]) -> dict[str, CallO
     found: dict[str, CallOrderRecord] = {}
     for chunk in _chunks(ids, 1000):
         query = (
-            sa.select(*call_orders.c, campaigns.c.name.label("campaign_name"))
+            sa.select(*ORDER_COLUMNS, campaigns.c.name.label("campaign_name"))
             .select_from(
-                call_orders.outerjoin(campaigns, campaigns.c.id == call_orders.c.campaign_id)
+                ORDERS_WITH_SNAPSHOT.outerjoin(
+                    campaigns, campaigns.c.id == call_orders.c.campaign_id
+                )
             )
             .where(call_orders.c.id.in_(chunk))
         )
@@ -494,12 +501,13 @@ async def lock_orders(conn: AsyncConnection, order_ids: list[str]) -> dict[str, 
     found: dict[str, CallOrderRecord] = {}
     for chunk in _chunks(sorted(set(order_ids)), 1000):
         query = (
-            sa.select(*call_orders.c, sa.literal(None).label("campaign_name"))
+            sa.select(*ORDER_COLUMNS, sa.literal(None).label("campaign_name"))
+            .select_from(ORDERS_WITH_SNAPSHOT)
             .where(call_orders.c.id.in_(chunk))
             .order_by(call_orders.c.id)
         )
         if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
+            query = query.with_for_update(of=call_orders)
         for row in (await conn.execute(query)).mappings():
             found[row["id"]] = order_from_row(row)
     return found
