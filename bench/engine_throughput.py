@@ -57,7 +57,7 @@ from openrevox.settings import normalize_database_url
 from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head
 from openrevox.store.repositories import accounts, phone_numbers
-from openrevox.store.repositories.calls import insert_orders
+from openrevox.store.repositories.calls import insert_orders, insert_snapshot
 from openrevox.store.tables import call_attempts, call_orders, organizations, sim_ledger
 
 DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -132,13 +132,17 @@ async def _seed(url: str, orders: int, code: str, batch: int = 2_000) -> None:
             )
             assert line is not None
         snapshot = inline_snapshot(principal, InlineAssistant.model_validate(ASSISTANT), now)
+        async with db.transaction() as conn:  # one snapshot shared by every order
+            snapshot_id = await insert_snapshot(
+                conn, organization_id=principal.organization_id, content=snapshot, now=now
+            )
         for start in range(0, orders, batch):
             rows = [
                 order_values(
                     call_id=str(uuid.uuid4()),
                     principal=principal,
                     assistant_id=None,
-                    snapshot=snapshot,
+                    snapshot_id=snapshot_id,
                     retry_config=snapshot["call_retry_config"],
                     timezone="America/New_York",
                     to_number=f"+1212555{100 + int(code):04d}",
@@ -219,8 +223,8 @@ class Seeds:
             asyncio.run(_pg_admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             self._copies.remove(name)
 
-    def close(self) -> None:
-        for name in [*self._copies, self.template]:
+    def close(self, keep: bool = False) -> None:
+        for name in [] if keep else [*self._copies, self.template]:
             with contextlib.suppress(Exception):
                 asyncio.run(
                     _pg_admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -309,6 +313,17 @@ def start_workers(
     return workers
 
 
+def start_profiler(worker: WorkerProcess, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the worker (collapsed stacks, for flame graphs or grep)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    command = [py_spy, "record", "--pid", str(worker.process.pid), "--rate", "250"]
+    command += ["--format", "raw", "--output", str(output), "--nonblocking"]
+    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # let it attach
+    return profiler
+
+
 # --------------------------------------------------------------------------------------
 # One scenario
 # --------------------------------------------------------------------------------------
@@ -335,7 +350,12 @@ async def _make_due(url: str) -> datetime:
     db = Database(create_engine(url, pool_size=1))
     try:
         async with db.transaction() as conn:
-            await conn.execute(sa.update(call_orders).values(next_attempt_at=datetime.now(UTC)))
+            due = datetime.now(UTC)  # as POST /call leaves an order to dial now
+            await conn.execute(
+                sa.update(call_orders).values(
+                    status="queued_for_calling", next_attempt_at=due, scheduled_at=due
+                )
+            )
         return datetime.now(UTC)  # committed: the workers may claim from here on
     finally:
         await db.dispose()
@@ -408,8 +428,16 @@ def run_scenario(
         pg_before = postgres_cpu() if backend == "postgresql" else {}
         cpu_before = [cpu_seconds(w.process.pid) for w in workers]
         busy_before = machine_busy_seconds()
+        profilers = [
+            start_profiler(worker, args.profile / f"{label}-worker{n}.txt")
+            for n, worker in enumerate(workers)
+            if args.profile
+        ]
         due_at = asyncio.run(_make_due(url))
         asyncio.run(_wait_drained(url, args.timeout))
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=60)
         cpu_after = [cpu_seconds(w.process.pid) for w in workers]
         busy = machine_busy_seconds() - busy_before
         pg_after = postgres_cpu() if backend == "postgresql" else {}
@@ -510,6 +538,9 @@ def main() -> None:
         default=os.environ.get("OPENREVOX_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL),
     )
     parser.add_argument("--keep", action="store_true", help="keep the scenario databases")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy each worker into this directory"
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
     scenarios = []
@@ -527,7 +558,7 @@ def main() -> None:
         for backend, count in scenarios:
             outcomes.append(run_scenario(seeds, backend, count, args, workdir))
     finally:
-        seeds.close()
+        seeds.close(keep=args.keep)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     print()

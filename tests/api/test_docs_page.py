@@ -61,7 +61,25 @@ CONTENT_TYPES = {
 }
 # Inline script: SwaggerUIBundle({url: '/openapi.json', ...})
 _SCRIPT_URL = re.compile(r"""\burl\s*:\s*['"]([^'"]+)['"]""")
-_ABSOLUTE_URL = re.compile(r"""(?:https?:)?//[^\s'"<>)]+""", re.IGNORECASE)
+_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)""")
+FETCHING_ATTRIBUTES = {"src", "href", "xlink:href", "srcset", "poster", "data", "action"}
+
+
+class _RenderedLinks(HTMLParser):
+    """Every URL a rendered page fetches or links to: URL attributes and CSS ``url()``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if not value:
+                continue
+            if name in FETCHING_ATTRIBUTES:
+                self.urls.update(part.split()[0] for part in value.split(",") if part.strip())
+            elif name == "style":
+                self.urls.update(_CSS_URL.findall(value))
 
 
 class _References(HTMLParser):
@@ -193,14 +211,10 @@ def test_docs_render_in_a_headless_browser_without_network(
     assert "opblock" in dom, "no operation was rendered"
     assert "Get a call order with its attempts" in dom
     assert "/calls/phone-history" in dom
-    foreign = sorted(
-        {
-            url
-            for url in _ABSOLUTE_URL.findall(dom)
-            if urlsplit(url if "://" in url else f"http:{url}").hostname not in {DOCS_HOST, None}
-        }
-    )
-    assert not foreign, f"the rendered page points at other hosts: {foreign}"
+    links = _RenderedLinks()
+    links.feed(dom)
+    foreign = sorted(url for url in links.urls if urlsplit(url).hostname not in {DOCS_HOST, None})
+    assert not foreign, f"the rendered page fetches or links other hosts: {foreign}"
 
 
 def _rendered_error(dom: str) -> str:

@@ -20,6 +20,7 @@ from tests.conftest import LiveServer
 from tests.dispatch.test_sandbox_numbers import retry_config, wait_until_done
 from tests.results.audio import decode, fetch, local_url, words
 
+VOICEMAIL = "Hi Alex, this is Acme about the spring offer. Please call us back."
 FIELDS = [
     {"name": "full_name", "required": True, "type": "string", "description": "full name"},
     {"name": "email", "required": True, "type": "string", "description": "email address"},
@@ -166,8 +167,9 @@ def test_an_unanswered_attempt_has_no_recording(engine: LiveServer, caller: revo
 
 
 def test_concurrent_first_fetches_synthesise_once(engine: LiveServer, caller: revox.Revox) -> None:
-    """A voicemail (its greeting ends in a beep): four listeners at once."""
-    attempt = place(caller, "+14155550120").call_attempts[0]
+    """A voicemail (greeting, beep, message): four listeners at once."""
+    attempt = place(caller, "+14155550120", voicemail_message=VOICEMAIL).call_attempts[0]
+    assert "[beep]" in [entry.content for entry in attempt.transcript]
     assert attempt.result == "voicemail" and attempt.recording_url
     made = recordings_of(engine).synthesized
     bodies: list[bytes] = []

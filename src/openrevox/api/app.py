@@ -25,6 +25,7 @@ from openrevox.api.routes import (
     concurrency,
     phone_numbers,
     recordings,
+    sandbox,
     voices,
     webhooks,
 )
@@ -143,6 +144,7 @@ def create_app(
         concurrency,
         webhooks,
         recordings,
+        sandbox,
     )
     for module in routers:
         app.include_router(module.router)

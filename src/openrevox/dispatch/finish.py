@@ -149,7 +149,9 @@ async def _side_effects(
             conn,
             organization_id=order.organization_id,
             mode=order.mode,
-            phone_number=order.to_phone_number,
+            phone_number=order.to_phone_number
+            if order.direction == "outbound"
+            else order.from_phone_number,
             reason="asked not to be called again",
             now=now,
         )

@@ -89,8 +89,8 @@ class _Writer:
             try:
                 plans = await self._write_with_retries(marks, [item for item, _ in ends])
             except Exception:
-                log.exception("writing %d attempt end(s) failed; one by one now", len(ends))
-                await self._write_one_by_one(ends)
+                log.exception("writing a batch of %d end(s) failed; one by one now", len(ends))
+                await self._write_one_by_one(marks, ends)
                 continue
             for (_, future), plan in zip(ends, plans, strict=True):
                 if not future.done():
@@ -110,8 +110,15 @@ class _Writer:
         raise AssertionError("unreachable")
 
     async def _write_one_by_one(
-        self, ends: list[tuple[Finished, asyncio.Future[OrderPlan | None]]]
+        self,
+        marks: dict[str, dict[str, Any]],
+        ends: list[tuple[Finished, asyncio.Future[OrderPlan | None]]],
     ) -> None:
+        for key, values in marks.items():
+            try:
+                await self._write({key: values}, [])
+            except Exception:
+                log.exception("could not mark attempt %s", key)
         for item, future in ends:
             try:
                 plan = (await self._write({}, [item]))[0]
@@ -275,6 +282,7 @@ class Worker:
             max_attempts=attempt.policy.max_attempts,
             assistant=order.assistant,
             prompt_variables=order.prompt_variables or {},
+            direction="inbound" if order.direction == "inbound" else "outbound",
         )
         events = _Events(self._writer, attempt.attempt_id)
         platform_error: str | None = None

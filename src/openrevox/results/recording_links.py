@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -104,6 +105,14 @@ class RecordingLinks:
         if not has_recording(attempt, self._cutoff):
             return None
         return self._signer.url(attempt.id, self._expires)
+
+
+def links_signed_when_used(
+    signer: RecordingSigner, now: Callable[[], datetime], retention_days: float | None = None
+) -> Callable[[AttemptRecord], str | None]:
+    """A link maker that reads the clock at each use (long-lived holders such as the
+    webhook deliverer, which signs links at delivery time)."""
+    return lambda attempt: RecordingLinks(signer, now(), retention_days)(attempt)
 
 
 async def load_secret(db: Database, configured: str | None, now: datetime) -> bytes:

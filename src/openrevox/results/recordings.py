@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -33,6 +35,7 @@ log = logging.getLogger("openrevox.recordings")
 
 SYNTH_PREFIX = "sim/"
 PRUNE_BATCH = 500
+MAX_CONCURRENT_SYNTHESES = 2
 
 
 def synthesized_key(attempt_id: str) -> str:
@@ -45,9 +48,10 @@ def pipeline_key(attempt_id: str) -> str:
 
 
 class Recordings:
-    """Finds (or makes) the blob of an attempt's recording. One synthesis per attempt at
-    a time in this process; across processes the store's atomic put keeps the file whole
-    (at worst two processes synthesise the same call once each)."""
+    """Finds (or makes) the blob of an attempt's recording. Concurrent first fetches share
+    one synthesis: in a process by waiting on the same task, across processes (PostgreSQL)
+    by a transaction-scoped advisory lock per attempt. The store's atomic put keeps the
+    file whole in any case."""
 
     def __init__(
         self,
@@ -62,6 +66,9 @@ class Recordings:
         self.retention_days = retention_days
         self._speech = speech
         self._inflight: dict[str, asyncio.Future[str]] = {}
+        # Synthesis is CPU-bound and Piper runs one sentence at a time per process: more
+        # at once would only hold database connections (the PostgreSQL lock) while queued.
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_SYNTHESES)
         self.synthesized = 0  # how many recordings this process has made
         self.synthesis_seconds = 0.0
 
@@ -91,21 +98,27 @@ class Recordings:
         if future is None:
             future = asyncio.ensure_future(self._make(attempt))
             self._inflight[attempt.id] = future
-            future.add_done_callback(lambda _done: self._inflight.pop(attempt.id, None))
+            future.add_done_callback(lambda done: self._forget(attempt.id, done))
         # Shielded: a listener who goes away does not cancel the others' synthesis.
         return await asyncio.shield(future)
 
+    def _forget(self, attempt_id: str, done: asyncio.Future[str]) -> None:
+        self._inflight.pop(attempt_id, None)
+        if not done.cancelled():
+            done.exception()  # every waiter has it raised; not "never retrieved"
+
     async def _make(self, attempt: AttemptRecord) -> str:
         key = synthesized_key(attempt.id)
-        if not await self.store.exists(key):  # another process may have made it
-            speech = self._speech or shared_local_speech()
-            started = time.perf_counter()
-            audio = await asyncio.to_thread(render_recording, attempt.transcript, speech)
-            elapsed = time.perf_counter() - started
-            await self.store.put(key, audio)
-            self.synthesized += 1
-            self.synthesis_seconds += elapsed
-            log.info("synthesised the recording of %s in %.1fs", attempt.id, elapsed)
+        async with self._slots, self._across_processes(attempt.id):
+            if not await self.store.exists(key):  # another process may have made it
+                speech = self._speech or shared_local_speech()
+                started = time.perf_counter()
+                audio = await asyncio.to_thread(render_recording, attempt.transcript, speech)
+                elapsed = time.perf_counter() - started
+                await self.store.put(key, audio)
+                self.synthesized += 1
+                self.synthesis_seconds += elapsed
+                log.info("synthesised the recording of %s in %.1fs", attempt.id, elapsed)
         async with self.db.transaction() as conn:
             await conn.execute(
                 sa.update(call_attempts)
@@ -113,6 +126,18 @@ class Recordings:
                 .values(recording_key=key)
             )
         return key
+
+    @asynccontextmanager
+    async def _across_processes(self, attempt_id: str) -> AsyncIterator[None]:
+        """On PostgreSQL, one synthesis of an attempt at a time across every process.
+        (SQLite deployments run one process; holding its write lock would stall it.)"""
+        if self.db.dialect != "postgresql":
+            yield
+            return
+        async with self.db.engine.connect() as conn, conn.begin():
+            lock_id = sa.func.hashtextextended(f"openrevox recording {attempt_id}", 0)
+            await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_id)))
+            yield
 
 
 async def prune_recordings(

@@ -36,6 +36,12 @@ class CallRequest:
     max_attempts: int
     assistant: dict[str, Any]
     prompt_variables: dict[str, str]
+    direction: Literal["outbound", "inbound"] = "outbound"
+
+    @property
+    def remote_number(self) -> str:
+        """The other party: the callee of an outbound call, the caller of an inbound one."""
+        return self.to_number if self.direction == "outbound" else self.from_number
 
 
 @dataclass(slots=True)

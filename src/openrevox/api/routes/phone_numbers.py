@@ -83,6 +83,51 @@ async def list_phone_numbers(principal: Auth, services: Services) -> JSON:
     return JSON({"phone_numbers": items})
 
 
+class ProvisionIn(WireModel):
+    label: Annotated[str, Field(max_length=200)] | None = None
+    inbound_assistant_id: str | None = None
+
+
+@router.post(
+    "/sandbox",
+    summary="Ours: provision one more sandbox line (+1 NPA 555 0190-0198) for inbound calls",
+)
+async def provision_sandbox_number(
+    principal: Auth, services: Services, body: ProvisionIn | None = None
+) -> JSON:
+    body = body or ProvisionIn()
+    async with services.db.transaction() as conn:
+        if body.inbound_assistant_id is not None:
+            found = await assistants.get(
+                conn,
+                organization_id=principal.organization_id,
+                mode=principal.mode,
+                assistant_id=body.inbound_assistant_id,
+            )
+            if found is None:
+                raise InvalidField(
+                    f"no assistant with id '{body.inbound_assistant_id}'",
+                    param="inbound_assistant_id",
+                )
+        record = await phone_numbers.provision_sandbox_line(
+            conn,
+            organization_id=principal.organization_id,
+            mode=principal.mode,
+            now=services.clock.now(),
+            created_by=principal.user_id,
+            label=body.label,
+        )
+        if body.inbound_assistant_id is not None:
+            await phone_numbers.update(
+                conn,
+                phone_number_id=record.id,
+                changes={"inbound_assistant_id": body.inbound_assistant_id},
+            )
+            record = await _get_or_404(conn, principal, record.id)
+        payload = {"phone_number": await phone_number_wire(conn, principal, record)}
+    return JSON(payload)
+
+
 @router.patch("/{phone_number_id}", summary="Update a phone number's label or inbound assistant")
 async def update_phone_number(
     phone_number_id: str, principal: Auth, services: Services, body: PhoneNumberPatch | None = None

@@ -46,6 +46,8 @@ from openrevox.store.tables import (
 LIVE_ATTEMPT_STATUSES = ("queued", "ringing", "ongoing")
 DUE_STATUSES = ("scheduled", "queued_for_calling")
 ALL_DAYS = frozenset(range(7))
+# "The attempt is live" without an expanding IN, which executemany cannot take.
+_IS_LIVE = sa.or_(*(call_attempts.c.status == status for status in LIVE_ATTEMPT_STATUSES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,7 +425,7 @@ async def mark_attempts(
             .where(
                 call_attempts.c.id == sa.bindparam("b_id"),
                 call_attempts.c.worker_id == worker_id,
-                call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
+                _IS_LIVE,
             )
             .values({k: sa.bindparam(f"b_{k}") for k in keys}),
             params,
@@ -484,7 +486,7 @@ async def end_attempts(conn: AsyncConnection, ends: Mapping[str, Mapping[str, An
         await conn.execute(
             sa.update(call_attempts)
             .where(call_attempts.c.id == sa.bindparam("b_id"))
-            .values({k: sa.bindparam(f"b_{k}") for k in keys}, lease_expires_at=None),
+            .values({**{k: sa.bindparam(f"b_{k}") for k in keys}, "lease_expires_at": None}),
             params,
         )
 

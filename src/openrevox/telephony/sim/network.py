@@ -132,7 +132,7 @@ class SimulatedNetwork:
         self, request: CallRequest, events: CallEvents, conversation: ConversationFactory
     ) -> CallResult:
         behaviour = behaviour_for(
-            request.to_number,
+            request.remote_number,
             call_order_id=request.call_order_id,
             attempt_number=request.attempt_number,
         )

@@ -1,0 +1,188 @@
+"""The legacy SDK 0.1.1, unmodified, against the live server on SQLite and PostgreSQL.
+
+0.1.1 shares the distribution name ``revox`` with 0.5.0, so it lives in build/revox011
+(scripts/test.sh installs it there) and runs in a subprocess with that folder first on
+``sys.path``. The server here carries calls (embedded worker, fast simulated network) on
+databases of its own, so the legacy ``GET /call`` has attempts to list."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import BACKENDS, LiveServer, Org, drop_database, fresh_databases, make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+REVOX_011 = ROOT / "build" / "revox011"
+SESSION_SCRIPT = ROOT / "tests" / "legacy" / "revox011_session.py"
+
+
+@pytest.fixture(scope="module")
+def legacy_database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    urls, pg_name = fresh_databases(tmp_path_factory.mktemp("legacy-db"))
+    yield urls
+    drop_database(pg_name)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def legacy_server(
+    request: pytest.FixtureRequest,
+    legacy_database_urls: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    backend: str = request.param
+    settings = make_settings(
+        legacy_database_urls[backend],
+        tmp_path_factory.mktemp(f"legacy-{backend}"),
+        sim_speed=50.0,
+    )
+    live = LiveServer(settings, embedded_worker=True).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def legacy_org(legacy_server: LiveServer) -> Org:
+    return legacy_server.new_org()
+
+
+@pytest.fixture(scope="module")
+def session(legacy_server: LiveServer, legacy_org: Org) -> dict[str, Any]:
+    """One run of the 0.1.1 script; each test below checks a part of what it saw."""
+    if not (REVOX_011 / "revox" / "__init__.py").is_file():
+        pytest.fail(
+            f"the legacy SDK is missing from {REVOX_011}: run scripts/test.sh, or "
+            f"{sys.executable} -m pip install --target build/revox011 'revox==0.1.1'",
+            pytrace=False,
+        )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REVOX_011), str(ROOT)])}
+    result = subprocess.run(
+        [sys.executable, str(SESSION_SCRIPT), f"{legacy_server.url}/api", legacy_org.live_key],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"SDK 0.1.1 failed:\n{result.stderr[-4000:]}"
+    out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+def test_the_subprocess_runs_sdk_0_1_1(session: dict[str, Any]) -> None:
+    assert session["version"] == "0.1.1"
+    assert Path(session["module"]).is_relative_to(REVOX_011)
+
+
+def test_assistants_of_0_1_1(session: dict[str, Any]) -> None:
+    assistant = session["assistant"]
+    assert assistant["created_transfer"] == "+12125550123"
+    retry = assistant["created_retry"]
+    assert retry["max_retry_attempts"] == 2 and retry["timezone"] == "America/New_York"
+    assert retry["calling_windows"][0]["retry_delay_seconds"] == 5
+    assert assistant["fetched_name"] == "Legacy"
+    assert assistant["updated_name"] == "Legacy 2"
+    assert assistant["updated_transfer"] == "+12125550124"
+    assert assistant["deleted"] is True
+    assert assistant["fetched_id"] in assistant["listed_ids"]
+    assert assistant["throwaway_id"] not in assistant["listed_ids"]
+
+
+def test_a_call_with_an_inline_0_1_1_assistant_completes(session: dict[str, Any]) -> None:
+    assert session["call_created"]["status"] in {"queued_for_calling", "calling", "scheduled"}
+    call = session["call"]
+    assert call["status"] == "completed", call
+    assert call["transfer"] == "+12125550123"
+    assert call["metadata"] == {"crm": "7"}
+    assert len(call["attempts"]) == 1
+
+
+def test_the_legacy_call_list_returns_attempts(session: dict[str, Any]) -> None:
+    attempts = session["list"]
+    assert [attempt["id"] for attempt in attempts] == session["call"]["attempts"]
+    assert attempts[0]["status"] == "completed"
+    assert attempts[0]["phone_number"] == "+12125550100"
+    assert attempts[0]["result"] == "human"
+    assert session["list_completed"] == session["call"]["attempts"]
+    assert session["list_errored"] == []
+    assert session["list_page_1"] == [], "pages are 0-based: page 1 is past the only attempt"
+
+
+def test_a_0_1_1_campaign_launches_at_create_and_waits_for_scheduled_at(
+    session: dict[str, Any],
+) -> None:
+    campaign = session["campaign"]
+    assert campaign["status"] in {"running", "draft"}
+    assert campaign["id"] in campaign["listed"]
+    assert (campaign["rows_page"], campaign["rows_page_size"], campaign["rows_total"]) == (0, 10, 2)
+    assert campaign["row_statuses"] == ["scheduled", "scheduled"]
+    wanted = datetime.fromisoformat(campaign["scheduled_at"])
+    for scheduled_at in campaign["row_scheduled_at"]:
+        assert datetime.fromisoformat(scheduled_at.replace("Z", "+00:00")) == wanted
+
+
+def test_the_0_3_0_launch_route_launches_every_row(
+    legacy_server: LiveServer, legacy_org: Org
+) -> None:
+    headers = {"Authorization": f"Bearer {legacy_org.live_key}"}
+    with httpx.Client(base_url=f"{legacy_server.url}/api", headers=headers, timeout=30) as http:
+        assistant = http.post(
+            "/assistants",
+            json={"name": "Launcher", "prompt": "Hi.", "call_retry_config": _windows()},
+        ).json()["assistant"]
+        created = http.post(
+            "/campaigns",
+            json={
+                "assistant_id": assistant["id"],
+                "name": "Draft",
+                "contacts": [{"to_phone_number": "+12125550141", "prompt_variables": {}}],
+            },
+        ).json()["campaign"]
+        before = http.get(f"/campaigns/{created['id']}/rows").json()["rows"]
+        assert [row["call"]["status"] for row in before] == ["not_launched"]
+
+        # 0.3.0 sends no body, with Content-Type: application/json
+        response = http.post(
+            f"/campaigns/{created['id']}/launch",
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+        assert set(response.json()) == {"campaign"}
+        assert response.json()["campaign"]["id"] == created["id"]
+        after = http.get(f"/campaigns/{created['id']}/rows").json()["rows"]
+        assert after[0]["call"]["status"] != "not_launched"
+
+        unknown = http.post("/campaigns/nope/launch")
+        assert unknown.status_code == 404
+
+
+def _windows() -> dict[str, Any]:
+    return {
+        "allowed_days": [
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ],
+        "call_twice_in_a_row": False,
+        "calling_windows": [
+            {
+                "calling_window_start_time": "00:00",
+                "calling_window_end_time": "23:59",
+                "retry_delay_seconds": 5,
+            }
+        ],
+        "max_retry_attempts": 2,
+    }
