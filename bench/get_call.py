@@ -41,6 +41,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -426,6 +427,7 @@ class Server:
     port: int
     log_path: Path
     description: str
+    pg_backends: PgBackends | None = None
 
     def cpu_seconds(self) -> float:
         return _process_cpu_seconds(self.process.pid)[1]
@@ -438,6 +440,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.pg_backends is not None:
+            self.pg_backends.close()
 
 
 def start_server(url: str, seeded: Seeded, workdir: Path) -> Server:
@@ -478,7 +482,14 @@ def start_server(url: str, seeded: Seeded, workdir: Path) -> Server:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(process, port, log_path, ", ".join(parts) + ", access log off")
+    database = url.rsplit("/", 1)[1] if url.startswith("postgresql") else None
+    server = Server(
+        process,
+        port,
+        log_path,
+        ", ".join(parts) + ", access log off",
+        PgBackends(database) if database else None,
+    )
     deadline = time.monotonic() + 90
     while True:
         if process.poll() is not None:
@@ -567,7 +578,7 @@ class CpuUse:
 
     wall: float = 0.0
     server: float = 0.0  # the uvicorn process, all its threads
-    postgres: float = 0.0  # every process named postgres (also other users' sessions)
+    postgres: float = 0.0  # the PostgreSQL backends serving the bench database
     loadgen: float = 0.0
     machine: float = 0.0  # all cores busy, whoever
 
@@ -591,7 +602,7 @@ class CpuUse:
         return cls(
             wall=time.perf_counter(),
             server=server.cpu_seconds(),
-            postgres=_postgres_cpu_seconds(),
+            postgres=server.pg_backends.total() if server.pg_backends else 0.0,
             loadgen=loadgen,
             machine=_machine_busy_seconds(),
         )
@@ -604,15 +615,46 @@ def _process_cpu_seconds(pid: int | str) -> tuple[str, float]:
     return name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-def _postgres_cpu_seconds() -> float:
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+class PgBackends:
+    """CPU used by the PostgreSQL backends connected to one database, sampled every 0.1 s
+    in a thread so that connections opened and closed during a run are counted too."""
+
+    def __init__(self, database: str) -> None:
+        self._marker = f" {database} "
+        self._seen: dict[str, float] = {}  # pid -> CPU-seconds, last seen
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
             with contextlib.suppress(OSError, ValueError):
+                if self._marker not in (entry / "cmdline").read_text():
+                    continue
                 name, seconds = _process_cpu_seconds(entry.name)
                 if name == "postgres":
-                    total += seconds
-    return total
+                    with self._lock:
+                        self._seen[entry.name] = max(seconds, self._seen.get(entry.name, 0.0))
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def total(self) -> float:
+        self._sample()
+        with self._lock:
+            return sum(self._seen.values())
+
+    def connections_seen(self) -> int:
+        with self._lock:
+            return len(self._seen)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _machine_busy_seconds() -> float:

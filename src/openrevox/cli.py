@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from openrevox.cli_campaigns import campaign_app
+from openrevox.cli_sandbox import numbers_app, sandbox_app
 from openrevox.domain.api_keys import MODES, Mode
 from openrevox.settings import Settings
 from openrevox.store.db import Database, create_engine
@@ -24,6 +25,8 @@ app.add_typer(orgs_app, name="orgs")
 webhooks_app = typer.Typer(help="Webhook signing secrets.")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(numbers_app, name="numbers")
+app.add_typer(sandbox_app, name="sandbox")
 
 T = TypeVar("T")
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]

@@ -6,7 +6,7 @@ import asyncio
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -14,44 +14,12 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openrevox.settings import Settings
-from openrevox.store.db import Database, create_engine
-from openrevox.store.migrate import upgrade_to_head
+from openrevox.cli_common import principal_for, with_db
+from openrevox.store.db import Database
 
 campaign_app = typer.Typer(help="Import contacts into campaigns and watch them run.")
 console = Console()
 CHUNK = 5000
-
-
-async def _principal(db: Database, organization: str, mode: str) -> Any:
-    from openrevox.store.repositories import accounts
-
-    async with db.read() as conn:
-        orgs = await accounts.list_organizations(conn)
-        org = next((o for o in orgs if o.id == organization), None) if organization else None
-        org = org or (orgs[0] if orgs and not organization else None)
-        if org is None:
-            raise typer.BadParameter("no such organization", param_hint="--org")
-        user = await accounts.first_user_of(conn, org.id)
-    assert user is not None
-    return accounts.Principal(
-        organization_id=org.id, mode="test" if mode == "test" else "live", user_id=user.id,
-        key_id="cli", country=org.country,
-    )  # fmt: skip
-
-
-def _with_db(work: Any) -> Any:
-    settings = Settings.from_env()
-    upgrade_to_head(settings.database_url)
-
-    async def main() -> Any:
-        db = Database(create_engine(settings.database_url, pool_size=2))
-        try:
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(main())
 
 
 @campaign_app.command("import")
@@ -73,7 +41,7 @@ def import_csv(
     text = file.read_text(encoding="utf-8")
 
     async def work(db: Database) -> campaign_import.ImportReport:
-        principal = await _principal(db, organization, mode)
+        principal = await principal_for(db, organization, mode)
         rows = campaign_import.parse_csv(text)
         now = datetime.now(UTC)
         async with db.transaction() as conn:
@@ -106,7 +74,7 @@ def import_csv(
             console.print(f"launched {report.launched} call(s)")
         return total
 
-    report = _with_db(work)
+    report = with_db(work)
     for problem in report.problems:
         console.print(f"[yellow]line {problem.where}[/yellow]: {problem.reason}")
     console.print(
@@ -128,7 +96,7 @@ def watch(
     from openrevox.store.repositories import campaigns as repository
 
     async def work(db: Database) -> None:
-        principal = await _principal(db, organization, mode)
+        principal = await principal_for(db, organization, mode)
 
         async def snapshot() -> tuple[str, dict[str, int], dict[str, int]]:
             async with db.read() as conn:
@@ -164,5 +132,5 @@ def watch(
                 live.update(render(status, rows, funnel))
 
     started = time.monotonic()
-    _with_db(work)
+    with_db(work)
     console.print(f"done in {time.monotonic() - started:.1f}s")
