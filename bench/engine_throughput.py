@@ -244,16 +244,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-def postgres_cpu() -> dict[int, float]:
-    """CPU seconds of every live PostgreSQL process (server and backends)."""
-    found: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                found[int(entry.name)] = cpu_seconds(int(entry.name))
-    return found
+async def _backend_pids(admin_url: str, database: str) -> list[int]:
+    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)
+    finally:
+        await conn.close()
+    return [row["pid"] for row in rows]
+
+
+def postgres_cpu(admin_url: str, url: str) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL backends serving the scenario's database (the
+    server's shared processes, WAL writer and checkpointer, are not counted)."""
+    pids = asyncio.run(_backend_pids(admin_url, url.rsplit("/", 1)[1]))
+    return {pid: cpu_seconds(pid) for pid in pids}
 
 
 def machine_busy_seconds() -> float:
@@ -425,7 +429,7 @@ def run_scenario(
     workers = start_workers(url, count, args, workdir, label)
     try:
         time.sleep(0.5)  # let them settle into their idle poll
-        pg_before = postgres_cpu() if backend == "postgresql" else {}
+        pg_before = postgres_cpu(args.pg_admin_url, url) if backend == "postgresql" else {}
         cpu_before = [cpu_seconds(w.process.pid) for w in workers]
         busy_before = machine_busy_seconds()
         profilers = [
@@ -440,7 +444,7 @@ def run_scenario(
             profiler.wait(timeout=60)
         cpu_after = [cpu_seconds(w.process.pid) for w in workers]
         busy = machine_busy_seconds() - busy_before
-        pg_after = postgres_cpu() if backend == "postgresql" else {}
+        pg_after = postgres_cpu(args.pg_admin_url, url) if backend == "postgresql" else {}
     finally:
         for worker in workers:
             worker.stop()

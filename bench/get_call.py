@@ -395,7 +395,7 @@ def fresh_database(backend: str, workdir: Path, pg_admin_url: str) -> Iterator[s
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{(workdir / 'bench.db').as_posix()}"
         return
-    name = f"openrevox_bench_{os.getpid()}"
+    name = f"openrevox_bench_get_call_{os.getpid()}"
     asyncio.run(_pg_admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     asyncio.run(_pg_admin(pg_admin_url, f'CREATE DATABASE "{name}"'))
     base = normalize_database_url(pg_admin_url).rsplit("/", 1)[0]
@@ -817,6 +817,7 @@ class BackendResult:
     seeded: Seeded
     server: str
     tallies: dict[Endpoint, Tally]
+    pg_connections: int | None
 
 
 def _load_runner(args: argparse.Namespace) -> str:
@@ -882,9 +883,10 @@ def measure(args: argparse.Namespace, backend: str, workdir: Path) -> BackendRes
                     tallies[endpoint].add(run(endpoint, per_round, round_ + 1))
             if args.profile:
                 profile(args, server, run, backend)
+            pg_connections = server.pg_backends.connections_seen() if server.pg_backends else None
         finally:
             server.stop()
-    result = BackendResult(backend, seeded, server.description, tallies)
+    result = BackendResult(backend, seeded, server.description, tallies, pg_connections)
     print_result(result, args, runner)
     return result
 
@@ -951,11 +953,16 @@ def print_result(result: BackendResult, args: argparse.Namespace, runner: str) -
             f"{tally.errors:>6} {cpu.cores('server'):>6.2f} {1e6 * cpu.server / requests:>6,.0f} "
             f"{pg_cols} {cpu.cores('loadgen'):>7.2f} {others:>6.2f}"
         )
+    if result.pg_connections is not None:
+        print(
+            f"  PostgreSQL backends seen serving the bench database: {result.pg_connections} "
+            "(the app's pool: 10 + 10 overflow)"
+        )
     call, bare, floor = (result.tallies[e] for e in ENDPOINTS)
     ratio = call.rate / bare.rate if bare.rate else float("nan")
     p99 = call.percentile_ms(0.99)
     print(
-        f"  ratio req/s GET /call/{{id}} / bare (auth) = {ratio:.2f} "
+        f"  ratio req/s GET /call/{{id}} / bare (auth) = {ratio:.3f} "
         f"(goal >= 0.6: {'met' if ratio >= 0.6 else 'MISSED'}); "
         f"p99 GET /call/{{id}} = {p99:.1f} ms (goal <= 30 ms: "
         f"{'met' if p99 <= 30 else 'MISSED'})"

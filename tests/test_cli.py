@@ -16,7 +16,8 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import BACKENDS, POSTGRES_ADMIN_URL
 
 OPENREVOX = Path(sys.executable).parent / "openrevox"
 LIVE_KEY = re.compile(r"sk_live_[A-Za-z0-9]+")
@@ -84,10 +85,11 @@ async def _drop_database(name: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database (no migration applied) of each backend."""
-    if request.param == "sqlite":
+@contextmanager
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no migration applied) of the backend."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'x.db'}"
         return
     name = asyncio.run(_create_database())
@@ -97,9 +99,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         asyncio.run(_drop_database(name))
 
 
-def test_organizations_and_keys_are_managed_from_the_command_line(
-    database_url: str, tmp_path: Path
-) -> None:
+def _manage_keys(database_url: str, tmp_path: Path) -> None:
     cli = Cli(_env(database_url, tmp_path))
     assert "up to date" in cli.run("migrate").stdout
 
@@ -128,6 +128,24 @@ def test_organizations_and_keys_are_managed_from_the_command_line(
 
     again = cli.run("keys", "revoke", created["id"], expect=1)
     assert "no active key" in again.stderr
+
+
+def test_organizations_and_keys_are_managed_from_the_command_line(tmp_path: Path) -> None:
+    """The same flow on SQLite and PostgreSQL, side by side (each step is a process)."""
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=len(BACKENDS)) as pool:
+        runs = {
+            backend: pool.submit(
+                _manage_keys,
+                stack.enter_context(empty_database(backend, tmp_path / backend)),
+                tmp_path / backend,
+            )
+            for backend in BACKENDS
+        }
+        for backend, run in runs.items():
+            try:
+                run.result(timeout=300)
+            except AssertionError as error:
+                raise AssertionError(f"[{backend}] {error}") from error
 
 
 def test_creating_a_key_for_an_unknown_organization_fails(tmp_path: Path) -> None:

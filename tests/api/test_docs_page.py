@@ -163,6 +163,24 @@ def test_openapi_document_is_valid_and_lists_the_contract(server: LiveServer) ->
     assert not duplicates, f"operationIds must be unique (Swagger UI links by them): {duplicates}"
 
 
+def test_openapi_declares_bearer_auth_so_try_it_out_can_authenticate(
+    server: LiveServer,
+) -> None:
+    """Swagger UI shows its Authorize button only for declared security schemes; without
+    one, every "Try it out" request goes without a key and answers 401."""
+    document: dict[str, Any] = httpx.get(f"{server.url}/openapi.json", timeout=10).json()
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    bearer = [
+        name
+        for name, scheme in schemes.items()
+        if scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "bearer"
+    ]
+    assert bearer, f"no HTTP bearer security scheme in components.securitySchemes: {schemes}"
+    operation = document["paths"]["/call/{call_id}"]["get"]
+    requirements = operation.get("security", document.get("security", []))
+    assert any(set(requirement) & set(bearer) for requirement in requirements), requirements
+
+
 def _chromium() -> Path:
     if not CHROMIUM.exists() and shutil.which("chromium") is None:
         pytest.fail(

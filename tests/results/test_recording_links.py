@@ -15,6 +15,7 @@ from openrevox.results.recording_links import (
     EXPIRY_STEP_SECONDS,
     RecordingLinks,
     RecordingSigner,
+    links_signed_when_used,
     load_secret,
 )
 from openrevox.settings import Settings
@@ -88,6 +89,14 @@ def test_no_link_past_the_retention_period() -> None:
     links = RecordingLinks(SIGNER, NOW, retention_days=30)
     assert links(attempt(created_at=NOW - timedelta(days=29))) is not None
     assert links(attempt(created_at=NOW - timedelta(days=31))) is None
+
+
+def test_long_lived_link_makers_sign_at_use() -> None:
+    clock = [NOW]
+    link = links_signed_when_used(SIGNER, lambda: clock[0])
+    first = link(attempt())
+    clock[0] = NOW + timedelta(hours=5)
+    assert link(attempt()) == SIGNER.url_for("a1", clock[0]) != first
 
 
 async def test_the_secret_is_made_once_and_shared(tmp_path: Path) -> None:

@@ -101,24 +101,36 @@ class SandboxAgent:
         assistant = request.assistant
         await asyncio.sleep(seconds(float(assistant.get("first_sentence_delay_ms") or 0) / 1000))
         first = await call.hear(LISTEN_FIRST)
-        if first and understand.is_voicemail(first):
-            return await self._leave_voicemail(call, first)
-        if first and understand.is_screening(first):
-            await call.say(f"Hello, this is {assistant.get('name') or 'an assistant'} calling.")
-            return await call.hang_up("ios-screening-filter", "user_unavailable")
-        if first and understand.is_ivr(first):
-            if not assistant.get("ivr_navigation_enabled"):
-                return await call.hang_up("IVR", "ivr_no_navigate")
-            digit = understand.ivr_choice(first)
-            call.tool("send_dtmf", {"digits": digit}, f"sent DTMF {digit}")
-            await line.send_dtmf(digit)
-            call.heard_person = False
-            first = await call.hear(LISTEN_FIRST * 3)
+        if first:
+            machine = await self._answer_machine(call, first)
+            if isinstance(machine, ConversationOutcome):
+                return machine
+            if machine == "navigated":
+                first = await call.hear(LISTEN_FIRST * 3)
         if line.callee_hung_up:
             return call.done(
                 "human" if call.heard_person else "unknown", "user", "participant_removed"
             )
         return await self._converse(call, first)
+
+    async def _answer_machine(self, call: _Call, text: str) -> ConversationOutcome | str | None:
+        """Voicemail, call screening or an IVR menu, whenever one speaks: the outcome that
+        ends the call, ``"navigated"`` after sending DTMF, or None for a person."""
+        assistant = call.assistant
+        if understand.is_voicemail(text):
+            return await self._leave_voicemail(call, text)
+        if understand.is_screening(text):
+            await call.say(f"Hello, this is {assistant.get('name') or 'an assistant'} calling.")
+            return await call.hang_up("ios-screening-filter", "user_unavailable")
+        if understand.is_ivr(text):
+            if not assistant.get("ivr_navigation_enabled"):
+                return await call.hang_up("IVR", "ivr_no_navigate")
+            digit = understand.ivr_choice(text)
+            call.tool("send_dtmf", {"digits": digit}, f"sent DTMF {digit}")
+            await call.line.send_dtmf(digit)
+            call.heard_person = False  # a menu is not a person
+            return "navigated"
+        return None
 
     async def _leave_voicemail(self, call: _Call, greeting: str) -> ConversationOutcome:
         message = call.assistant.get("voicemail_message")
@@ -175,6 +187,12 @@ class SandboxAgent:
                     continue
             silence = 0.0
             reply, heard = heard, None
+            machine = await self._answer_machine(call, reply)
+            if isinstance(machine, ConversationOutcome):
+                return machine
+            if machine == "navigated":
+                await self._opening(call)  # a person picks up after the menu
+                continue
             ended = await self._react(call, reply, pending, fields)
             if ended is not None:
                 return ended

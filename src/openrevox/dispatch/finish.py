@@ -12,7 +12,7 @@ transaction (two transitions, one commit). When results are computed after the c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,8 +42,10 @@ class Finished:
 
 
 def _attempt_end(finished: Finished, now: datetime) -> dict[str, Any]:
+    """The columns an attempt's end writes. Those with no value are left out: they are
+    still NULL from the claim (attempts that end alike share one executemany)."""
     result, error = finished.result, finished.platform_error
-    return {
+    values = {
         "status": "error" if error else "completed",
         "dial_error": result.dial_error,
         "result": result.result,
@@ -56,6 +58,13 @@ def _attempt_end(finished: Finished, now: datetime) -> dict[str, Any]:
         "transcript": [entry.wire() for entry in result.transcript] if result.transcript else None,
         "structured_output": result.structured_output,
     }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _contact_found(result: CallResult) -> dict[str, Any]:
+    """Contact fields the call's structured output filled."""
+    output = result.structured_output or {}
+    return {key: value for key, value in output.items() if key in CONTACT_FIELDS and value}
 
 
 def _settled(plan: OrderPlan) -> OrderStatus:
@@ -87,17 +96,32 @@ async def finish_in(
     ends = {item.attempt.attempt_id: _attempt_end(item, now) for item in finished}
     await repo.end_attempts(conn, {key: ends[key] for key in ids if key in live})
     await repo.release_slots(conn, ids)
-    orders = await repo.lock_orders(
-        conn, [item.attempt.order.id for item in finished if item.attempt.attempt_id in live]
+    ending = [item for item in finished if item.attempt.attempt_id in live]
+    states = await repo.lock_order_states(
+        conn,
+        [item.attempt.order.id for item in ending],
+        with_contact=[item.attempt.order.id for item in ending if _contact_found(item.result)],
+    )
+    assistants = await repo.snapshots(
+        conn,
+        {state.snapshot_id for state in states.values()},
+        known={item.attempt.snapshot_id: item.attempt.order.assistant for item in ending},
     )
     plans: list[OrderPlan | None] = []
     changes: dict[str, dict[str, Any]] = {}
     for item in finished:
         attempt, result = item.attempt, item.result
-        order = orders.get(attempt.order.id) if attempt.attempt_id in live else None
-        if order is None:
+        state = states.get(attempt.order.id) if attempt.attempt_id in live else None
+        if state is None:
             plans.append(None)
             continue
+        # The order as claimed, with what may have changed since under its lock.
+        order = replace(
+            attempt.order,
+            status=state.status,
+            contact=state.contact,
+            assistant=assistants[state.snapshot_id],
+        )
         end = ends[attempt.attempt_id]
         plan = plan_after_attempt(
             status=OrderStatus(order.status),
@@ -119,9 +143,7 @@ async def finish_in(
         change["last_result"] = result.result
         if result.outcome is not None:
             change["outcome"] = result.outcome
-        found = {
-            k: v for k, v in (result.structured_output or {}).items() if k in CONTACT_FIELDS and v
-        }
+        found = _contact_found(result)
         if found:
             change["contact"] = {**order.contact, **found}
         changes[order.id] = change

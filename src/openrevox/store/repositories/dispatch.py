@@ -11,6 +11,7 @@ import functools
 import random
 import uuid
 import zoneinfo
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,13 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, transition
 from openrevox.domain.retry_config import policy_from_wire
 from openrevox.domain.schedule import RetryPolicy, in_window, next_dial_time
-from openrevox.store.repositories.calls import (
-    ORDER_COLUMNS,
-    ORDERS_WITH_SNAPSHOT,
-    CallOrderRecord,
-    order_from_row,
-)
+from openrevox.store.repositories.calls import CallOrderRecord
 from openrevox.store.tables import (
+    assistant_snapshots,
     assistants,
     call_attempts,
     call_orders,
@@ -57,13 +54,14 @@ class ClaimedAttempt:
     order: CallOrderRecord
     policy: RetryPolicy
     started_at: datetime
+    snapshot_id: str  # the order's assistant snapshot when claimed (``order.assistant``)
 
 
 # -- policies ---------------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed_policy(config: bytes, timezone: str) -> RetryPolicy:
+def _parsed_policy(config: str | bytes, timezone: str) -> RetryPolicy:
     return policy_from_wire(orjson.loads(config), zoneinfo.ZoneInfo(timezone))
 
 
@@ -71,6 +69,11 @@ def policy_for(config: Mapping[str, Any], timezone: str) -> RetryPolicy:
     """The order's RetryPolicy. Orders of a campaign or an assistant share their config:
     it is parsed once per process (a RetryPolicy is immutable)."""
     return _parsed_policy(orjson.dumps(config, option=orjson.OPT_SORT_KEYS), timezone)
+
+
+def policy_from_text(config: str, timezone: str) -> RetryPolicy:
+    """``policy_for`` from the stored JSON text, without decoding it again on a hit."""
+    return _parsed_policy(config, timezone)
 
 
 def policy_of(order: CallOrderRecord) -> RetryPolicy:
@@ -104,7 +107,8 @@ _DECIDING_COLUMNS = (
     call_orders.c.calls_count,
     call_orders.c.next_attempt_at,
     call_orders.c.scheduled_at,
-    call_orders.c.call_retry_config,
+    # As stored text: the policy cache is keyed by it, most rows never decode it.
+    sa.cast(call_orders.c.call_retry_config, sa.Text).label("retry_config_text"),
     call_orders.c.timezone,
 )
 
@@ -156,6 +160,7 @@ def _new_attempt(
     started: datetime,
     lease: datetime,
 ) -> dict[str, Any]:
+    # The columns left out (results, transcript, answered_at, ended_at...) start NULL.
     return {
         "id": attempt_id,
         "call_order_id": row["id"],
@@ -163,21 +168,12 @@ def _new_attempt(
         "attempt_number": number,
         "status": "queued",
         "phone_number": phone_number,
-        "dial_error": None,
-        "result": None,
-        "ended_by": None,
-        "end_reason": None,
         "handled_by_ai": False,
         "handled_by_human": False,
-        "transcript": None,
-        "structured_output": None,
-        "recording_key": None,
         "worker_id": worker_id,
         "lease_expires_at": lease,
         "created_at": now,
         "started_at": started,
-        "answered_at": None,
-        "ended_at": None,
     }
 
 
@@ -217,26 +213,80 @@ def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
     return sqlite_dialect.insert(table).on_conflict_do_nothing()
 
 
-async def _full_orders(conn: AsyncConnection, ids: list[str]) -> dict[str, CallOrderRecord]:
-    found: dict[str, CallOrderRecord] = {}
-    for chunk in _chunks(ids, 1000):
-        query = (
-            sa.select(*ORDER_COLUMNS, campaigns.c.name.label("campaign_name"))
-            .select_from(
-                ORDERS_WITH_SNAPSHOT.outerjoin(
-                    campaigns, campaigns.c.id == call_orders.c.campaign_id
-                )
-            )
-            .where(call_orders.c.id.in_(chunk))
+# Snapshots never change (a PATCH makes a new one): their decoded content is kept by id
+# and shared by the records of every order that uses it. Never mutate ``order.assistant``.
+_SNAPSHOT_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_SNAPSHOT_CACHE_SIZE = 256
+
+
+async def snapshots(
+    conn: AsyncConnection, ids: Iterable[str], known: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The content of assistant snapshots by id: from ``known``, the cache, else read."""
+    found: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+    for snapshot_id in set(ids):
+        content = (known or {}).get(snapshot_id) or _SNAPSHOT_CACHE.get(snapshot_id)
+        if content is None:
+            missing.append(snapshot_id)
+        else:
+            found[snapshot_id] = content
+    if missing:
+        query = sa.select(assistant_snapshots.c.id, assistant_snapshots.c.content).where(
+            _one_of(conn, assistant_snapshots.c.id, missing)
         )
-        for row in (await conn.execute(query)).mappings():
-            found[row["id"]] = order_from_row(row)
+        for row in await conn.execute(query):
+            found[row.id] = row.content
+            _SNAPSHOT_CACHE[row.id] = row.content
+            if len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
+                _SNAPSHOT_CACHE.popitem(last=False)
     return found
+
+
+_RECORD_FIELDS = tuple(name for name in CallOrderRecord.__slots__ if name != "assistant")
+
+
+def _record(row: sa.RowMapping, assistant: dict[str, Any]) -> CallOrderRecord:
+    return CallOrderRecord(assistant=assistant, **{name: row[name] for name in _RECORD_FIELDS})
+
+
+async def _orders(
+    conn: AsyncConnection,
+    ids: list[str],
+    *,
+    lock: bool,
+    known: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, tuple[CallOrderRecord, str]]:
+    """Orders by id with their snapshot id; locked (PostgreSQL, in id order) if asked."""
+    query = (
+        sa.select(*call_orders.c, campaigns.c.name.label("campaign_name"))
+        .select_from(call_orders.outerjoin(campaigns, campaigns.c.id == call_orders.c.campaign_id))
+        .where(_one_of(conn, call_orders.c.id, set(ids)))
+        .order_by(call_orders.c.id)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=call_orders)
+    rows = list((await conn.execute(query)).mappings())
+    contents = await snapshots(conn, (row["snapshot_id"] for row in rows), known)
+    return {
+        row["id"]: (_record(row, contents[row["snapshot_id"]]), row["snapshot_id"]) for row in rows
+    }
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _one_of(conn: AsyncConnection, column: sa.ColumnElement[str], values: Iterable[str]) -> Any:
+    """``column IN values`` as one parameter, so the statement is compiled once however
+    many values there are: ``= ANY($1::varchar[])`` on PostgreSQL, a JSON array read by
+    ``json_each`` on SQLite."""
+    listed = list(values)
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, listed, type_=postgresql.ARRAY(sa.String)))
+    text = sa.bindparam(None, orjson.dumps(listed).decode(), type_=sa.String)
+    return column.in_(sa.select(sa.literal_column("value")).select_from(sa.func.json_each(text)))
 
 
 async def claim_due(
@@ -264,13 +314,12 @@ async def claim_due(
     candidate_scopes = [_scopes(row, default_key_limit) for row in rows]
     names = {name for scopes in candidate_scopes for name, _ in scopes}
     taken: dict[str, set[int]] = {name: set() for name in names}
-    for chunk in _chunks(sorted(names), 1000):
-        for scope, slot in await conn.execute(
-            sa.select(concurrency_slots.c.scope, concurrency_slots.c.slot).where(
-                concurrency_slots.c.scope.in_(chunk)
-            )
-        ):
-            taken[scope].add(slot)
+    for scope, slot in await conn.execute(
+        sa.select(concurrency_slots.c.scope, concurrency_slots.c.slot).where(
+            _one_of(conn, concurrency_slots.c.scope, names)
+        )
+    ):
+        taken[scope].add(slot)
     free: dict[tuple[str, int], _Slots] = {}
 
     expires = now + timedelta(seconds=lease_seconds)
@@ -279,7 +328,7 @@ async def claim_due(
     waiting: list[dict[str, Any]] = []
     blocked: list[sa.RowMapping] = []
     for row, scopes in zip(rows, candidate_scopes, strict=True):
-        policy = policy_for(row["call_retry_config"], row["timezone"])
+        policy = policy_from_text(row["retry_config_text"], row["timezone"])
         first_skips_window = row["skip_calling_window"] and row["calls_count"] == 0
         if not first_skips_window and not dialable_at(policy, now):
             later = next_dial_time(policy, now)
@@ -315,15 +364,10 @@ async def claim_due(
     if slots:
         # In key order, so that two claims racing for the same slots never deadlock.
         slots.sort(key=lambda slot: (slot["scope"], slot["slot"]))
-        got = {
-            (r.attempt_id, r.scope)
-            for chunk in _chunks(slots, 2000)
-            for r in await conn.execute(
-                _insert(conn, concurrency_slots)
-                .values(chunk)
-                .returning(concurrency_slots.c.attempt_id, concurrency_slots.c.scope)
-            )
-        }
+        statement = _insert(conn, concurrency_slots).returning(
+            concurrency_slots.c.attempt_id, concurrency_slots.c.scope
+        )
+        got = {(r.attempt_id, r.scope) for r in await conn.execute(statement, slots)}
         wanted: dict[str, int] = {}
         for slot in slots:
             wanted[slot["attempt_id"]] = wanted.get(slot["attempt_id"], 0) + 1
@@ -351,11 +395,11 @@ async def claim_due(
     claimed: list[ClaimedAttempt] = []
     if chosen:
         started = stamp() if stamp is not None else now
-        orders = await _full_orders(conn, [row["id"] for row, _, _ in chosen])
+        orders = await _orders(conn, [row["id"] for row, _, _ in chosen], lock=False)
         attempts: list[dict[str, Any]] = []
         moved: list[dict[str, Any]] = []
         for row, attempt_id, policy in chosen:
-            order = orders[row["id"]]
+            order, snapshot_id = orders[row["id"]]
             number = row["calls_count"] + 1
             attempts.append(
                 _new_attempt(
@@ -376,7 +420,7 @@ async def claim_due(
             moved.append(
                 {"b_id": row["id"], "b_status": dialing.value, "b_count": number, "b_at": started}
             )
-            claimed.append(ClaimedAttempt(attempt_id, number, order, policy, started))
+            claimed.append(ClaimedAttempt(attempt_id, number, order, policy, started, snapshot_id))
         await conn.execute(sa.insert(call_attempts), attempts)
         await conn.execute(
             sa.update(call_orders)
@@ -435,21 +479,22 @@ async def mark_attempts(
 async def renew_leases(
     conn: AsyncConnection, *, worker_id: str, attempt_ids: list[str], until: datetime
 ) -> None:
-    for chunk in _chunks(attempt_ids, 1000):
-        await conn.execute(
-            sa.update(call_attempts)
-            .where(
-                call_attempts.c.id.in_(chunk),
-                call_attempts.c.worker_id == worker_id,
-                call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
-            )
-            .values(lease_expires_at=until)
+    if not attempt_ids:
+        return
+    await conn.execute(
+        sa.update(call_attempts)
+        .where(
+            _one_of(conn, call_attempts.c.id, attempt_ids),
+            call_attempts.c.worker_id == worker_id,
+            call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
         )
-        await conn.execute(
-            sa.update(concurrency_slots)
-            .where(concurrency_slots.c.attempt_id.in_(chunk))
-            .values(expires_at=until)
-        )
+        .values(lease_expires_at=until)
+    )
+    await conn.execute(
+        sa.update(concurrency_slots)
+        .where(_one_of(conn, concurrency_slots.c.attempt_id, attempt_ids))
+        .values(expires_at=until)
+    )
 
 
 # -- ending attempts --------------------------------------------------------------------
@@ -460,17 +505,19 @@ async def lock_live_attempts(
 ) -> set[str]:
     """The attempts among ``attempt_ids`` that are still live (and ours, given a worker),
     locked until the transaction ends: recovery cannot end them meanwhile."""
-    found: set[str] = set()
-    for chunk in _chunks(sorted(attempt_ids), 1000):
-        query = sa.select(call_attempts.c.id).where(
-            call_attempts.c.id.in_(chunk), call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES)
+    query = (
+        sa.select(call_attempts.c.id)
+        .where(
+            _one_of(conn, call_attempts.c.id, attempt_ids),
+            call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
         )
-        if worker_id is not None:
-            query = query.where(call_attempts.c.worker_id == worker_id)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        found.update(r.id for r in await conn.execute(query))
-    return found
+        .order_by(call_attempts.c.id)
+    )
+    if worker_id is not None:
+        query = query.where(call_attempts.c.worker_id == worker_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {r.id for r in await conn.execute(query)}
 
 
 async def end_attempts(conn: AsyncConnection, ends: Mapping[str, Mapping[str, Any]]) -> None:
@@ -492,27 +539,57 @@ async def end_attempts(conn: AsyncConnection, ends: Mapping[str, Mapping[str, An
 
 
 async def release_slots(conn: AsyncConnection, attempt_ids: list[str]) -> None:
-    for chunk in _chunks(attempt_ids, 1000):
+    if attempt_ids:
         await conn.execute(
-            sa.delete(concurrency_slots).where(concurrency_slots.c.attempt_id.in_(chunk))
+            sa.delete(concurrency_slots).where(
+                _one_of(conn, concurrency_slots.c.attempt_id, attempt_ids)
+            )
         )
 
 
-async def lock_orders(conn: AsyncConnection, order_ids: list[str]) -> dict[str, CallOrderRecord]:
-    """The orders, locked (PostgreSQL) in id order until the transaction ends."""
-    found: dict[str, CallOrderRecord] = {}
-    for chunk in _chunks(sorted(set(order_ids)), 1000):
-        query = (
-            sa.select(*ORDER_COLUMNS, sa.literal(None).label("campaign_name"))
-            .select_from(ORDERS_WITH_SNAPSHOT)
-            .where(call_orders.c.id.in_(chunk))
-            .order_by(call_orders.c.id)
+async def lock_orders(
+    conn: AsyncConnection,
+    order_ids: list[str],
+    known: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, CallOrderRecord]:
+    """The orders, locked (PostgreSQL) in id order until the transaction ends. ``known``:
+    snapshot contents the caller already holds, by snapshot id."""
+    found = await _orders(conn, order_ids, lock=True, known=known)
+    return {order_id: record for order_id, (record, _) in found.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """What ending an attempt needs to know of its order, read under its lock."""
+
+    status: str
+    snapshot_id: str
+    contact: dict[str, Any]
+
+
+async def lock_order_states(
+    conn: AsyncConnection, order_ids: Iterable[str], *, with_contact: Iterable[str] = ()
+) -> dict[str, OrderState]:
+    """Lock the orders (PostgreSQL, in id order) and read their status and snapshot id;
+    their contact only for ``with_contact`` (the others get an empty dict)."""
+    query = (
+        sa.select(call_orders.c.id, call_orders.c.status, call_orders.c.snapshot_id)
+        .where(_one_of(conn, call_orders.c.id, set(order_ids)))
+        .order_by(call_orders.c.id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = list(await conn.execute(query))
+    contacts: dict[str, dict[str, Any]] = {}
+    wanted = set(with_contact)
+    if wanted:
+        found = await conn.execute(
+            sa.select(call_orders.c.id, call_orders.c.contact).where(
+                _one_of(conn, call_orders.c.id, wanted)
+            )
         )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(of=call_orders)
-        for row in (await conn.execute(query)).mappings():
-            found[row["id"]] = order_from_row(row)
-    return found
+        contacts = {r.id: r.contact for r in found}
+    return {r.id: OrderState(r.status, r.snapshot_id, contacts.get(r.id, {})) for r in rows}
 
 
 async def update_orders(conn: AsyncConnection, changes: Mapping[str, Mapping[str, Any]]) -> None:

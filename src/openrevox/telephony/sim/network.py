@@ -84,18 +84,12 @@ class _Ledger:
                     future.set_result(fresh)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
-        written: set[str] = set()
         async with self._db.transaction() as conn:
             insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            for start in range(0, len(rows), 1000):
-                statement = (
-                    insert(sim_ledger)
-                    .values(rows[start : start + 1000])
-                    .on_conflict_do_nothing()
-                    .returning(sim_ledger.c.attempt_id)
-                )
-                written.update(r.attempt_id for r in await conn.execute(statement))
-        return written
+            statement = (
+                insert(sim_ledger).on_conflict_do_nothing().returning(sim_ledger.c.attempt_id)
+            )
+            return {r.attempt_id for r in await conn.execute(statement, rows)}
 
 
 class SimulatedNetwork:
