@@ -146,6 +146,7 @@ def make_settings(url: str, data_dir: Path, **changes: Any) -> Settings:
         database_url=url,
         data_dir=data_dir,
         rate_limit_per_second=0,
+        auth_cache_seconds=0,  # revocation tests expect an immediate 401
         cartesia_api_key=None,
         elevenlabs_api_key=None,
     ).with_changes(**changes)

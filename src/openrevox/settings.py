@@ -39,6 +39,7 @@ class Settings:
     telephony_provider: str = "sim"
     llm_base_url: str | None = None
     llm_api_key: str | None = None
+    auth_cache_seconds: float = 5.0
     rate_limit_per_second: float = 100.0
     rate_limit_burst: float = 200.0
     sim_speed: float = 1.0
@@ -89,6 +90,7 @@ class Settings:
             telephony_provider=_env("TELEPHONY", "sim") or "sim",
             llm_base_url=_env("LLM_BASE_URL"),
             llm_api_key=_env("LLM_API_KEY"),
+            auth_cache_seconds=_env_float("AUTH_CACHE_SECONDS", 5.0),
             rate_limit_per_second=_env_float("RATE_LIMIT_PER_SECOND", 100.0),
             rate_limit_burst=_env_float("RATE_LIMIT_BURST", 200.0),
             sim_speed=_env_float("SIM_SPEED", 1.0),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -28,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 import revox
@@ -183,7 +184,7 @@ def _place_calls(client: revox.Revox) -> list[Placed]:
             },
             **extra,
         ).call
-        return Placed(call.id, code, attempts, delay, key)  # type: ignore[arg-type]
+        return Placed(call.id, code, attempts, delay, key)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(place, plans))
@@ -213,7 +214,7 @@ def test_a_killed_worker_loses_nothing_and_breaks_no_limit(database: str, tmp_pa
         )
         port = _free_port()
         api = deployment.start("api", "api", "--port", str(port))
-        survivor = deployment.start("worker-1", "worker")
+        deployment.start("worker-1", "worker")
         victim = deployment.start("worker-2", "worker")
         base = f"http://127.0.0.1:{port}"
 
@@ -326,7 +327,7 @@ def test_a_killed_worker_loses_nothing_and_breaks_no_limit(database: str, tmp_pa
         assert [a["attempt_number"] for a in its] == list(range(1, len(its) + 1))
         assert order["calls_count"] == len(its) <= plan.attempts
         assert all(a["status"] in ("completed", "error") and a["ended_at"] for a in its)
-        for before, after in zip(its, its[1:], strict=False):
+        for before, after in itertools.pairwise(its):
             waited = after["started_at"] - before["ended_at"]
             assert waited >= timedelta(seconds=plan.delay), (order_id, waited, plan.delay)
         last = its[-1]

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
 from openrevox import __version__
-from openrevox.api.deps import AppServices
+from openrevox.api.deps import AppServices, PrincipalCache
 from openrevox.api.docs import install_docs
 from openrevox.api.errors import install_error_handlers
 from openrevox.api.middleware import PathNormalizer
@@ -101,6 +101,7 @@ def create_app(
             rate_limiter=RateLimiter(
                 per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
             ),
+            principals=PrincipalCache(settings.auth_cache_seconds),
             voices=VoiceService.from_settings(settings),
             recording_signer=await load_signer(db, settings, clock.now()),
             recordings=Recordings(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,12 +20,40 @@ from openrevox.store.repositories import accounts
 from openrevox.store.repositories.accounts import Principal
 
 
+class PrincipalCache:
+    """Who a presented key is, remembered for a few seconds per process: the key lookup is
+    most of an authenticated request's cost. A revoked key stops working everywhere within
+    ``ttl`` seconds (OPENREVOX_AUTH_CACHE_SECONDS; 0 disables the cache)."""
+
+    def __init__(self, ttl: float, *, max_size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, key: str) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_size:
+            self._entries.clear()  # rare: cheaper than an LRU on the hot path
+        self._entries[key] = (time.monotonic() + self.ttl, principal)
+
+
 @dataclass(slots=True)
 class AppServices:
     settings: Settings
     db: Database
     clock: Clock
     rate_limiter: RateLimiter
+    principals: PrincipalCache
     voices: VoiceService
     recording_signer: RecordingSigner
     recordings: Recordings
@@ -36,7 +65,7 @@ class AppServices:
         )
 
 
-def get_services(request: Request) -> AppServices:
+async def get_services(request: Request) -> AppServices:  # async: no threadpool hop
     services: AppServices = request.app.state.services
     return services
 
@@ -51,10 +80,14 @@ async def authenticate(request: Request, services: Services) -> Principal:
         raise AuthenticationFailed(
             "missing API key: send 'Authorization: Bearer sk_live_...' (or sk_test_...)"
         )
-    async with services.db.read() as conn:
-        principal = await accounts.find_principal(conn, key.strip())
+    presented = key.strip()
+    principal = services.principals.get(presented)
     if principal is None:
-        raise AuthenticationFailed("invalid or revoked API key")
+        async with services.db.read() as conn:
+            principal = await accounts.find_principal(conn, presented)
+        if principal is None:
+            raise AuthenticationFailed("invalid or revoked API key")
+        services.principals.put(presented, principal)
     wait = services.rate_limiter.acquire(principal.key_id)
     if wait > 0:
         raise RateLimited(f"too many requests; retry in {wait:.2f}s", retry_after=wait)

@@ -119,17 +119,26 @@ async def insert_orders(conn: AsyncConnection, rows: list[dict[str, Any]]) -> No
         await conn.execute(sa.insert(call_orders), rows)
 
 
+# Built once: the hot read path pays no statement construction or cache-key cost.
+_ORDER_BY_ID = _SELECT_ORDERS.where(
+    call_orders.c.id == sa.bindparam("call_id"),
+    call_orders.c.organization_id == sa.bindparam("organization_id"),
+    call_orders.c.mode == sa.bindparam("mode"),
+)
+_ORDER_BY_ID_LOCKED = _ORDER_BY_ID.with_for_update(of=call_orders)
+_ATTEMPTS_OF = (
+    sa.select(call_attempts)
+    .where(call_attempts.c.call_order_id.in_(sa.bindparam("order_ids", expanding=True)))
+    .order_by(call_attempts.c.call_order_id, call_attempts.c.attempt_number.desc())
+)
+
+
 async def get_order(
     conn: AsyncConnection, *, organization_id: str, mode: Mode, call_id: str, lock: bool = False
 ) -> CallOrderRecord | None:
-    query = _SELECT_ORDERS.where(
-        call_orders.c.id == call_id,
-        call_orders.c.organization_id == organization_id,
-        call_orders.c.mode == mode,
-    )
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=call_orders)
-    row = (await conn.execute(query)).mappings().first()
+    query = _ORDER_BY_ID_LOCKED if lock and conn.dialect.name == "postgresql" else _ORDER_BY_ID
+    params = {"call_id": call_id, "organization_id": organization_id, "mode": mode}
+    row = (await conn.execute(query, params)).mappings().first()
     return order_from_row(row) if row else None
 
 
@@ -139,13 +148,10 @@ async def attempts_of(
     grouped: dict[str, list[AttemptRecord]] = {order_id: [] for order_id in order_ids}
     if not order_ids:
         return grouped
-    rows = await conn.execute(
-        sa.select(call_attempts)
-        .where(call_attempts.c.call_order_id.in_(order_ids))
-        .order_by(call_attempts.c.call_order_id, call_attempts.c.attempt_number.desc())
-    )
-    for row in rows.mappings():
-        grouped[row["call_order_id"]].append(attempt_from_row(row))
+    for start in range(0, len(order_ids), 5000):  # bounded IN lists
+        rows = await conn.execute(_ATTEMPTS_OF, {"order_ids": order_ids[start : start + 5000]})
+        for row in rows.mappings():
+            grouped[row["call_order_id"]].append(attempt_from_row(row))
     return grouped
 
 
