@@ -49,6 +49,9 @@ LEGACY_KEY, LEGACY_MAX = "delta", 2  # concurrency.max sent with each call (SDK 
 # Sandbox behaviours (SANDBOX.md): a person, busy, no answer, a number that does not
 # exist (stops at once), and people reached only after 1 or 2 failed attempts.
 CODES = ("00", "00", "00", "40", "41", "42", "51", "52", "61", "62")
+# A few people who never stop talking, cut at max_call_duration_secs: at SIM_SPEED these
+# calls outlive a lease, which their worker must renew or lose them.
+LONG_CODE, LONG_CALL_SECONDS, LONG_SHARE = "06", 250.0, 0.02
 TERMINAL = ("completed", "cancelled", "errored")
 LIVE = ("queued", "ringing", "ongoing")
 DRAIN_TIMEOUT = 150.0
@@ -163,13 +166,19 @@ def _place_calls(client: revox.Revox) -> list[Placed]:
     rng = random.Random(20261124)
     keys: list[str | None] = [*SERVER_KEYS, LEGACY_KEY, None, None, None, None]
     plans = [
-        (rng.choice(CODES), rng.choice((2, 3)), rng.choice((0, 1, 1)), rng.choice(keys))
+        (
+            LONG_CODE if rng.random() < LONG_SHARE else rng.choice(CODES),
+            rng.choice((2, 3)),
+            rng.choice((0, 1, 1)),
+            rng.choice(keys),
+        )
         for _ in range(CALLS)
     ]
 
     def place(plan: tuple[str, int, int, str | None]) -> Placed:
         code, attempts, delay, key = plan
         extra: dict[str, Any] = {}
+        long = {"max_call_duration_secs": LONG_CALL_SECONDS} if code == LONG_CODE else {}
         if key == LEGACY_KEY:
             extra["concurrency"] = {"key": key, "max": LEGACY_MAX}
         elif key is not None:
@@ -181,6 +190,7 @@ def _place_calls(client: revox.Revox) -> list[Placed]:
                 "first_sentence": "Hello, this is Acme.",
                 "first_sentence_mode": "static",
                 "call_retry_config": retry_config(attempts, delay=delay),
+                **long,
             },
             **extra,
         ).call

@@ -40,6 +40,7 @@ from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
 from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head_async
+from openrevox.store.sqlite_reads import SqliteCallReader, sqlite_path
 
 log = logging.getLogger("openrevox")
 
@@ -102,6 +103,9 @@ def create_app(
                 per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
             ),
             principals=PrincipalCache(settings.auth_cache_seconds),
+            sqlite_reader=(
+                SqliteCallReader(path) if (path := sqlite_path(settings.database_url)) else None
+            ),
             voices=VoiceService.from_settings(settings),
             recording_signer=await load_signer(db, settings, clock.now()),
             recordings=Recordings(

@@ -18,6 +18,7 @@ from openrevox.settings import Settings
 from openrevox.store.db import Database
 from openrevox.store.repositories import accounts
 from openrevox.store.repositories.accounts import Principal
+from openrevox.store.sqlite_reads import SqliteCallReader
 
 
 class PrincipalCache:
@@ -54,6 +55,7 @@ class AppServices:
     clock: Clock
     rate_limiter: RateLimiter
     principals: PrincipalCache
+    sqlite_reader: SqliteCallReader | None
     voices: VoiceService
     recording_signer: RecordingSigner
     recordings: Recordings

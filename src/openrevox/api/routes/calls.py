@@ -40,10 +40,18 @@ async def create_call(body: CallCreate, principal: Auth, services: Services) -> 
 
 @router.get("/call/{call_id}", summary="Get a call order with its attempts")
 async def get_call(call_id: str, principal: Auth, services: Services) -> JSON:
-    async with services.db.read() as conn:
-        view = await calls.get_view(
-            conn, organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
+    if services.sqlite_reader is not None:  # the embedded default's fast path
+        view = services.sqlite_reader.view(
+            organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
         )
+    else:
+        async with services.db.read() as conn:
+            view = await calls.get_view(
+                conn,
+                organization_id=principal.organization_id,
+                mode=principal.mode,
+                call_id=call_id,
+            )
     if view is None:
         raise NotFound(f"no call with id '{call_id}'", param="id")
     return JSON({"call": call_wire(view, services.recording_links())})

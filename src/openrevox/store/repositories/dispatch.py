@@ -479,20 +479,29 @@ async def mark_attempts(
 async def renew_leases(
     conn: AsyncConnection, *, worker_id: str, attempt_ids: list[str], until: datetime
 ) -> None:
+    """Extend the leases of our live attempts and of their slots. An attempt locked by
+    someone else (being ended at this moment) is skipped rather than waited for: two
+    transactions locking the same attempts in different orders would deadlock."""
     if not attempt_ids:
+        return
+    query = sa.select(call_attempts.c.id).where(
+        _one_of(conn, call_attempts.c.id, attempt_ids),
+        call_attempts.c.worker_id == worker_id,
+        call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.order_by(call_attempts.c.id).with_for_update(skip_locked=True)
+    renewed = [r.id for r in await conn.execute(query)]
+    if not renewed:
         return
     await conn.execute(
         sa.update(call_attempts)
-        .where(
-            _one_of(conn, call_attempts.c.id, attempt_ids),
-            call_attempts.c.worker_id == worker_id,
-            call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
-        )
+        .where(_one_of(conn, call_attempts.c.id, renewed))
         .values(lease_expires_at=until)
     )
     await conn.execute(
         sa.update(concurrency_slots)
-        .where(_one_of(conn, concurrency_slots.c.attempt_id, attempt_ids))
+        .where(_one_of(conn, concurrency_slots.c.attempt_id, renewed))
         .values(expires_at=until)
     )
 
@@ -628,7 +637,16 @@ async def expired_attempts(
 
 
 async def drop_stale_slots(conn: AsyncConnection, *, now: datetime) -> None:
-    await conn.execute(sa.delete(concurrency_slots).where(concurrency_slots.c.expires_at < now))
+    """Forget expired slots whose attempt is no longer live (or gone). A live attempt
+    keeps its slots until it ends or recovery ends it, even past its lease: a worker
+    late with its heartbeat must not let another call take its place."""
+    live = sa.exists().where(
+        call_attempts.c.id == concurrency_slots.c.attempt_id,
+        call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
+    )
+    await conn.execute(
+        sa.delete(concurrency_slots).where(concurrency_slots.c.expires_at < now, ~live)
+    )
 
 
 async def add_do_not_contact(
