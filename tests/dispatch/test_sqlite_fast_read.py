@@ -1,0 +1,45 @@
+"""GET /call's SQLite fast path decodes exactly what the SQLAlchemy path does."""
+
+from __future__ import annotations
+
+import pytest
+import revox
+
+from openrevox.store.repositories import calls
+from openrevox.store.sqlite_reads import SqliteCallReader, sqlite_path
+from tests.conftest import LiveServer, Org
+from tests.dispatch.test_sandbox_numbers import retry_config, wait_until_done
+
+
+def test_fast_read_equals_the_engine_read(
+    engine: LiveServer, engine_org: Org, caller: revox.Revox
+) -> None:
+    path = sqlite_path(engine.settings.database_url)
+    if path is None:
+        pytest.skip("the fast path exists on SQLite only; PostgreSQL reads through SQLAlchemy")
+    config = {
+        "prompt": "p",
+        "structured_output_config": [{"name": "email", "required": True, "type": "string"}],
+        "call_retry_config": retry_config(3),
+    }
+    call_id = caller.call.create(
+        phone_number="+12125550151",
+        assistant=config,
+        metadata={"k": "v"},  # type: ignore[arg-type]
+    ).call.id
+    wait_until_done(caller, call_id)
+
+    async def slow() -> calls.CallView | None:
+        async with engine.app.state.services.db.read() as conn:
+            return await calls.get_view(
+                conn, organization_id=engine_org.id, mode="test", call_id=call_id
+            )
+
+    expected = engine.run(slow())
+    fast = SqliteCallReader(path).view(organization_id=engine_org.id, mode="test", call_id=call_id)
+    assert expected is not None and fast is not None
+    assert len(fast.attempts) == 2
+    assert fast == expected
+    assert (
+        SqliteCallReader(path).view(organization_id="other", mode="test", call_id=call_id) is None
+    )
