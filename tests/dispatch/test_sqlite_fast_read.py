@@ -11,12 +11,12 @@ from tests.conftest import LiveServer, Org
 from tests.dispatch.test_sandbox_numbers import retry_config, wait_until_done
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PostgreSQL has no fast path
 def test_fast_read_equals_the_engine_read(
     engine: LiveServer, engine_org: Org, caller: revox.Revox
 ) -> None:
     path = sqlite_path(engine.settings.database_url)
-    if path is None:
-        pytest.skip("the fast path exists on SQLite only; PostgreSQL reads through SQLAlchemy")
+    assert path is not None
     config = {
         "prompt": "p",
         "structured_output_config": [{"name": "email", "required": True, "type": "string"}],
