@@ -11,10 +11,11 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from openrevox.cli_campaigns import campaign_app
+from openrevox.cli_common import with_db
 from openrevox.cli_sandbox import numbers_app, sandbox_app
 from openrevox.domain.api_keys import MODES, Mode
 from openrevox.settings import Settings
-from openrevox.store.db import Database, create_engine
+from openrevox.store.db import Database
 from openrevox.store.migrate import upgrade_to_head
 
 app = typer.Typer(help="openrevox: a self-hostable AI phone-calling platform (Revox API).")
@@ -35,16 +36,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    upgrade_to_head(settings.database_url)
-
-    async def main() -> T:
-        db = Database(create_engine(settings.database_url, pool_size=1))
-        try:
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(main())
+    return with_db(work, settings)  # type: ignore[no-any-return]
 
 
 def _now() -> datetime:

@@ -29,8 +29,9 @@ async def principal_for(db: Database, organization: str, mode: str) -> Any:
     )  # fmt: skip
 
 
-def with_db(work: Any) -> Any:
-    settings = Settings.from_env()
+def with_db(work: Any, settings: Settings | None = None) -> Any:
+    """Migrate, then run ``work(db)`` on a small engine of its own, and dispose of it."""
+    settings = settings or Settings.from_env()
     upgrade_to_head(settings.database_url)
 
     async def main() -> Any:

@@ -54,6 +54,10 @@ CODES = ("00", "00", "00", "40", "41", "42", "51", "52", "61", "62")
 LONG_CODE, LONG_CALL_SECONDS, LONG_SHARE = "06", 250.0, 0.02
 TERMINAL = ("completed", "cancelled", "errored")
 LIVE = ("queued", "ringing", "ongoing")
+# Calls come in at a steady pace, a little under what the limits let through, so that
+# when the worker dies few orders queue and a retry dials as soon as its delay allows
+# (with a long queue, a retry made too early would hide behind it).
+PLACE_PER_SECOND = 20.0
 DRAIN_TIMEOUT = 150.0
 
 
@@ -162,20 +166,31 @@ class Placed:
     key: str | None
 
 
-def _place_calls(client: revox.Revox) -> list[Placed]:
-    rng = random.Random(20261124)
-    keys: list[str | None] = [*SERVER_KEYS, LEGACY_KEY, None, None, None, None]
-    plans = [
-        (
-            LONG_CODE if rng.random() < LONG_SHARE else rng.choice(CODES),
-            rng.choice((2, 3)),
-            rng.choice((0, 1, 1)),
-            rng.choice(keys),
-        )
-        for _ in range(CALLS)
-    ]
+class Caller:
+    """Places CALLS calls through the SDK at PLACE_PER_SECOND, in the background."""
 
-    def place(plan: tuple[str, int, int, str | None]) -> Placed:
+    def __init__(self, client: revox.Revox) -> None:
+        rng = random.Random(20261124)
+        keys: list[str | None] = [*SERVER_KEYS, LEGACY_KEY, None, None, None, None]
+        self.client = client
+        self.plans = [
+            (
+                LONG_CODE if rng.random() < LONG_SHARE else rng.choice(CODES),
+                rng.choice((2, 3)),
+                rng.choice((0, 1, 1)),
+                rng.choice(keys),
+            )
+            for _ in range(CALLS)
+        ]
+        self.pool = ThreadPoolExecutor(max_workers=8)
+        start = time.monotonic()
+        self.futures = [
+            self.pool.submit(self._place, plan, start + index / PLACE_PER_SECOND)
+            for index, plan in enumerate(self.plans)
+        ]
+
+    def _place(self, plan: tuple[str, int, int, str | None], at: float) -> Placed:
+        time.sleep(max(0.0, at - time.monotonic()))
         code, attempts, delay, key = plan
         extra: dict[str, Any] = {}
         long = {"max_call_duration_secs": LONG_CALL_SECONDS} if code == LONG_CODE else {}
@@ -183,7 +198,7 @@ def _place_calls(client: revox.Revox) -> list[Placed]:
             extra["concurrency"] = {"key": key, "max": LEGACY_MAX}
         elif key is not None:
             extra["concurrency"] = {"key": key}
-        call = client.call.create(
+        call = self.client.call.create(
             phone_number=f"+1212555{100 + int(code):04d}",
             assistant={  # type: ignore[arg-type]
                 "prompt": "You call on behalf of Acme to confirm an appointment.",
@@ -196,8 +211,14 @@ def _place_calls(client: revox.Revox) -> list[Placed]:
         ).call
         return Placed(call.id, code, attempts, delay, key)
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(place, plans))
+    def placed(self) -> int:
+        return sum(future.done() for future in self.futures)
+
+    def result(self) -> list[Placed]:
+        try:
+            return [future.result(timeout=120) for future in self.futures]
+        finally:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
@@ -214,6 +235,7 @@ def _max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
 def test_a_killed_worker_loses_nothing_and_breaks_no_limit(database: str, tmp_path: Path) -> None:
     started = time.monotonic()
     deployment = Deployment(database, tmp_path)
+    caller: Caller | None = None
     try:
         org = json.loads(deployment.run("orgs", "create", "Crash test", "--json"))
         _query(
@@ -244,30 +266,35 @@ def test_a_killed_worker_loses_nothing_and_breaks_no_limit(database: str, tmp_pa
             )
             assert response.status_code == 200, response.text
         client = revox.Revox(api_key=org["test_key"], base_url=f"{base}/api", max_retries=2)
-        placed = _place_calls(client)
+        caller = Caller(client)
 
-        # Mid-run, while it carries live attempts, the victim dies without a word.
+        # Mid-run, while it carries live attempts and few orders wait for a slot, the
+        # victim dies without a word (calls keep coming in).
         victim_tag = f"%:{victim.popen.pid}:%"
 
         def victim_busy() -> bool:
             assert victim.popen.poll() is None, victim.output()
-            done, live = _query(
+            waiting, live = _query(
                 database,
-                "SELECT (SELECT count(*) FROM call_orders WHERE status = ANY($1::text[])),"
+                "SELECT (SELECT count(*) FROM call_orders WHERE status = 'queued_for_calling'"
+                "   AND concurrency_key IS NULL),"
                 " (SELECT count(*) FROM call_attempts"
-                "   WHERE status = ANY($2::text[]) AND worker_id LIKE $3)",
-                list(TERMINAL),
+                "   WHERE status = ANY($1::text[]) AND worker_id LIKE $2)",
                 list(LIVE),
                 victim_tag,
             )[0]
-            return bool(done >= CALLS // 4 and live >= 3)
+            placed = caller.placed()
+            if placed < CALLS * 0.4:
+                return False
+            return bool(live >= 3 and (waiting <= 2 or placed == CALLS))
 
-        _wait_for(victim_busy, 90, "the victim to carry live attempts mid-run", 0.02)
+        _wait_for(victim_busy, 120, "the victim to carry live attempts mid-run", 0.02)
         victim.popen.send_signal(signal.SIGKILL)
         killed_at, killed_after = datetime.now(UTC), time.monotonic() - started
         victim.popen.wait()
         time.sleep(1.0)
         deployment.start("worker-3", "worker")  # a replacement comes up
+        placed = caller.result()
 
         def drained() -> bool:
             for process in deployment.processes:
@@ -283,6 +310,8 @@ def test_a_killed_worker_loses_nothing_and_breaks_no_limit(database: str, tmp_pa
         _wait_for(drained, DRAIN_TIMEOUT, "every order to end", 0.25)
         run_seconds = time.monotonic() - started
     finally:
+        if caller is not None:
+            caller.pool.shutdown(wait=False, cancel_futures=True)
         deployment.stop_all()
 
     orders = {r["id"]: r for r in _query(database, "SELECT * FROM call_orders")}
@@ -346,6 +375,13 @@ def test_a_killed_worker_loses_nothing_and_breaks_no_limit(database: str, tmp_pa
     retried_after_loss = [
         a for a in lost if a["attempt_number"] < plans[a["call_order_id"]].attempts
     ]
+    beyond_delay = sorted(
+        (
+            by_order[a["call_order_id"]][a["attempt_number"]]["started_at"] - a["ended_at"]
+        ).total_seconds()
+        - plans[a["call_order_id"]].delay
+        for a in retried_after_loss
+    )
     assert retried_after_loss, "some lost attempt should have had attempts left"
 
     # 5. No limit was ever exceeded. An attempt holds its slots at least over
@@ -382,5 +418,6 @@ def test_a_killed_worker_loses_nothing_and_breaks_no_limit(database: str, tmp_pa
         f"recovered "
         f"{min(recovery_delays):.1f}-{max(recovery_delays):.1f} s after the kill "
         f"({len(never_dialled)} claimed but never dialled), {len(retried_after_loss)} "
-        f"retried; peak concurrency {peaks} within limits {limits}"
+        f"retried {', '.join(f'{w:.1f}' for w in beyond_delay)} s after their delay; "
+        f"peak concurrency {peaks} within limits {limits}"
     )

@@ -263,6 +263,12 @@ async def resume_call(
     _refuse_if_ended(order, "resume")
     if order.status != OrderStatus.PAUSED:
         return
+    await resume_order(conn, order, now)
+
+
+async def resume_order(conn: AsyncConnection, order: CallOrderRecord, now: datetime) -> None:
+    """A paused order goes on: a planned time still ahead is kept, one that passed during
+    the pause moves to the next calling window; a live attempt keeps it ``calling``."""
     values: dict[str, Any] = {"updated_at": now}
     due = order.next_attempt_at
     if due is not None and due <= now:

@@ -14,11 +14,11 @@ from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, Launch
 from openrevox.api.wire import assistant_wire
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal
 from openrevox.domain.retry_config import policy_from_wire, recipient_timezone
-from openrevox.domain.schedule import first_dial_time, next_dial_time
+from openrevox.domain.schedule import first_dial_time
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
 from openrevox.services import order_status
-from openrevox.services.calls import caller_id, is_do_not_contact
+from openrevox.services.calls import caller_id, is_do_not_contact, resume_order
 from openrevox.services.campaign_rows import add_rows, check_contacts
 from openrevox.services.order_status import move
 from openrevox.store.repositories import calls, campaigns
@@ -287,23 +287,8 @@ async def resume(
         raise Conflict(f"campaign '{campaign.id}' is cancelled")
     await campaigns.update(conn, campaign.id, {"status": "running", "updated_at": now})
     for order in await _orders(conn, campaign.id):
-        if order.status != OrderStatus.PAUSED:
-            continue
-        values: dict[str, Any] = {"updated_at": now}
-        due = order.next_attempt_at
-        if due is not None and due <= now:
-            policy = policy_from_wire(
-                order.call_retry_config,
-                recipient_timezone(order.call_retry_config, order.to_phone_number),
-            )
-            due = next_dial_time(policy, now)
-            values.update(next_attempt_at=due, scheduled_at=due)
-        if due is None:
-            event = OrderEvent.RESUME_LIVE
-        else:
-            event = OrderEvent.RESUME_FUTURE if due > now else OrderEvent.RESUME_DUE
-        values["status"] = move(OrderStatus.PAUSED, event).value
-        await calls.update_order(conn, order.id, values)
+        if order.status == OrderStatus.PAUSED:
+            await resume_order(conn, order, now)
 
 
 async def cancel(

@@ -24,9 +24,14 @@ STREAM_CHUNK = 1 << 20
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
-@router.api_route(
-    "/recordings/{attempt_id}.wav",
-    methods=["GET", "HEAD"],
+PATH = "/recordings/{attempt_id}.wav"
+_EXPIRES = re.compile(r"[0-9]{1,12}")
+
+
+@router.head(PATH, include_in_schema=False)
+@router.get(
+    PATH,
+    operation_id="get_recording",
     summary="Ours: an attempt's recording (WAV, agent left, callee right) by signed link",
     response_class=Response,
     responses={
@@ -44,7 +49,7 @@ async def get_recording(
     signature: Annotated[str | None, Query(description="HMAC-SHA256, hex")] = None,
 ) -> Response:
     now = services.clock.now()
-    if not expires or not expires.isdigit() or not signature:
+    if not expires or not _EXPIRES.fullmatch(expires) or not signature:
         raise Forbidden("the recording link is missing its expiry or signature", code="unsigned")
     services.recording_signer.verify(attempt_id, int(expires), signature, now)
     key = await services.recordings.locate(attempt_id, now)
