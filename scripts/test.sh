@@ -7,10 +7,18 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
+# swagger-ui-bundle (Swagger UI 4) and swagger-ui-bundle-v2 (5) ship the same module.
+.venv/bin/python -m pip uninstall --quiet -y swagger-ui-bundle >/dev/null 2>&1 || true
 .venv/bin/python -m pip install --quiet -e '.[test]'
 # The legacy SDK shares the distribution name `revox`: keep it in its own folder.
 if [ ! -f build/revox011/revox/__init__.py ]; then
   .venv/bin/python -m pip install --quiet --target build/revox011 'revox==0.1.1'
+fi
+
+# A real browser renders /docs in the tests (Debian's chromium; needs root and apt).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+    >/dev/null 2>&1 || echo "warning: could not install chromium; the /docs test will say so" >&2
 fi
 
 # PostgreSQL: find it, or start the local cluster.

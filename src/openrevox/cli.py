@@ -201,7 +201,7 @@ def keys_list(as_json: JsonOption = False) -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(key: Annotated[str, typer.Argument(help="Key id, or the key itself.")]) -> None:
-    """Revoke a key: it stops working at once."""
+    """Revoke a key: it stops working within OPENREVOX_AUTH_CACHE_SECONDS (5 s)."""
     from openrevox.store.repositories import accounts
 
     async def work(db: Database) -> bool:

@@ -12,6 +12,8 @@ OpenRevoxError
 
 from __future__ import annotations
 
+import math
+
 
 class OpenRevoxError(Exception):
     status_code = 500
@@ -77,4 +79,8 @@ class RateLimited(OpenRevoxError):
         self.retry_after = retry_after
 
     def headers(self) -> dict[str, str]:
-        return {"retry-after": f"{max(self.retry_after, 0.001):.3f}"}
+        # Retry-After is whole seconds by RFC 9110; the official SDK reads the ms one first.
+        return {
+            "retry-after": str(max(1, math.ceil(self.retry_after))),
+            "retry-after-ms": str(max(1, math.ceil(self.retry_after * 1000))),
+        }

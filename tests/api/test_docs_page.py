@@ -236,6 +236,7 @@ def test_docs_render_in_a_headless_browser_without_network(
 
 
 def _rendered_error(dom: str) -> str:
-    text = re.sub(r"<[^>]+>", " ", dom)
+    text = re.sub(r"<script.*?</script>", " ", dom, flags=re.DOTALL)
+    text = re.sub(r"<[^>]+>", " ", text)
     found = re.search(r"Unable to render this definition.{0,300}", text, re.DOTALL)
     return " ".join(found.group(0).split()) if found else ""

@@ -99,6 +99,9 @@ def test_headers_and_a_range_request(engine: LiveServer, conversation: Fetched) 
     assert whole.headers["content-type"] == "audio/wav"
     assert whole.headers["accept-ranges"] == "bytes"
     assert int(whole.headers["content-length"]) == size
+    head = httpx.head(local_url(engine, conversation.url))
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == size
     part = fetch(engine, conversation.url, range="bytes=1000-4999")
     assert part.status_code == 206
     assert part.headers["content-range"] == f"bytes 1000-4999/{size}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from openrevox.api.ratelimit import RateLimiter
 from openrevox.domain.clock import Clock
@@ -75,7 +76,15 @@ async def get_services(request: Request) -> AppServices:  # async: no threadpool
 Services = Annotated[AppServices, Depends(get_services)]
 
 
-async def authenticate(request: Request, services: Services) -> Principal:
+# Published in the OpenAPI document (Swagger's Authorize button); we answer 401 ourselves.
+bearer = HTTPBearer(auto_error=False, description="sk_live_... or sk_test_...")
+
+
+async def authenticate(
+    request: Request,
+    services: Services,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():

@@ -64,6 +64,8 @@ class _Writer:
         self._marks: dict[str, dict[str, Any]] = {}
         self._ends: list[tuple[Finished, asyncio.Future[OrderPlan | None]]] = []
         self._flushing: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.ends_written = 0
 
     def mark(self, attempt_id: str, values: dict[str, Any]) -> None:
         self._marks.setdefault(attempt_id, {}).update(values)
@@ -92,6 +94,8 @@ class _Writer:
                 log.exception("writing a batch of %d end(s) failed; one by one now", len(ends))
                 await self._write_one_by_one(marks, ends)
                 continue
+            self.batches += 1
+            self.ends_written += len(ends)
             for (_, future), plan in zip(ends, plans, strict=True):
                 if not future.done():
                     future.set_result(plan)
@@ -179,6 +183,8 @@ class Worker:
         self._stopping = asyncio.Event()
         self._freed = asyncio.Event()  # a live attempt ended: capacity or a slot came back
         self._writer = _Writer(db, clock, self.worker_id)
+        self._claims = 0
+        self._claimed = 0
 
     def stop(self) -> None:
         """Claim nothing more; ``run`` returns once live calls are drained."""
@@ -197,6 +203,9 @@ class Worker:
                 free = self.config.capacity - len(self._live)
                 self._freed.clear()
                 claimed = await self._claim(free) if free > 0 else []
+                if claimed:
+                    self._claims += 1
+                    self._claimed += len(claimed)
                 for attempt in claimed:
                     self._start(attempt)
                 if free <= 0 or len(claimed) < free:
@@ -205,7 +214,14 @@ class Worker:
         finally:
             await self._drain()
             heartbeat.cancel()
-            log.info("worker %s stopped", self.worker_id)
+            log.info(
+                "worker %s stopped: %d attempts in %d claims, %d ends in %d writes",
+                self.worker_id,
+                self._claimed,
+                self._claims,
+                self._writer.ends_written,
+                self._writer.batches,
+            )
 
     async def _wait(self, seconds: float) -> None:
         stopping = asyncio.ensure_future(self._stopping.wait())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from openrevox.domain.schedule import parse_clock_time
 
@@ -15,13 +15,14 @@ class WireModel(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="after")
     @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
-        """NUL cannot be stored in a text column (PostgreSQL refuses it): refuse it here."""
-        if _has_nul(data):
+    def _no_nul_characters(cls, value: Any) -> Any:
+        """NUL cannot be stored in a text column (PostgreSQL refuses it): refuse it here,
+        naming the field."""
+        if _has_nul(value):
             raise ValueError("text may not contain NUL (\\u0000) characters")
-        return data
+        return value
 
     def given(self) -> set[str]:
         """Keys the client sent (absent keys are left unchanged by PATCH)."""
