@@ -26,7 +26,9 @@ _UNION_TAGS = frozenset({"dedicated-instance", "openrouter", "custom", "realtime
 
 
 def _param(location: tuple[Any, ...]) -> str | None:
-    parts = [str(part) for part in location if part not in ("body", "query", "path")]
+    parts = [str(part) for part in location]
+    if parts and parts[0] in ("body", "query", "path", "header"):  # where, not which field
+        parts = parts[1:]
     parts = [p for p in parts if p not in _UNION_TAGS and "[" not in p and "function-" not in p]
     return ".".join(parts) or None
 

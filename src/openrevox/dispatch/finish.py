@@ -91,10 +91,9 @@ async def finish_in(
 ) -> list[OrderPlan | None]:
     """Write the ends of ``finished`` attempts and move their orders, inside ``conn``'s
     transaction. One plan per attempt, None for an attempt recovery had already ended."""
-    ids = [item.attempt.attempt_id for item in finished]
-    live = await repo.lock_live_attempts(conn, ids, worker_id)
+    ids = sorted(item.attempt.attempt_id for item in finished)
     ends = {item.attempt.attempt_id: _attempt_end(item, now) for item in finished}
-    await repo.end_attempts(conn, {key: ends[key] for key in ids if key in live})
+    live = await repo.end_live_attempts(conn, {key: ends[key] for key in ids}, worker_id)
     await repo.release_slots(conn, ids)
     ending = [item for item in finished if item.attempt.attempt_id in live]
     states = await repo.lock_order_states(

@@ -8,11 +8,12 @@ attempt does not grow with the number of round trips to the database."""
 from __future__ import annotations
 
 import functools
+import json
 import random
 import uuid
 import zoneinfo
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from openrevox.store.tables import (
     faq_items,
     organizations,
 )
+from openrevox.store.types import UTCDateTime
 
 LIVE_ATTEMPT_STATUSES = ("queued", "ringing", "ongoing")
 DUE_STATUSES = ("scheduled", "queued_for_calling")
@@ -92,25 +94,6 @@ def dialable_at(policy: RetryPolicy, at: datetime) -> bool:
 
 
 # -- claiming ---------------------------------------------------------------------------
-
-# What a claim decides on; the rest of the row (the assistant snapshot, variables) is read
-# for the orders it actually starts.
-_DECIDING_COLUMNS = (
-    call_orders.c.id,
-    call_orders.c.organization_id,
-    call_orders.c.mode,
-    call_orders.c.status,
-    call_orders.c.campaign_id,
-    call_orders.c.concurrency_key,
-    call_orders.c.concurrency_max,
-    call_orders.c.skip_calling_window,
-    call_orders.c.calls_count,
-    call_orders.c.next_attempt_at,
-    call_orders.c.scheduled_at,
-    # As stored text: the policy cache is keyed by it, most rows never decode it.
-    sa.cast(call_orders.c.call_retry_config, sa.Text).label("retry_config_text"),
-    call_orders.c.timezone,
-)
 
 
 def _scopes(row: sa.RowMapping, default_key_limit: int) -> list[tuple[str, int]]:
@@ -203,7 +186,10 @@ def _due_query(now: datetime, limit: int, postgres: bool) -> sa.Select[Any]:
         .subquery("due")
     )
     return sa.select(
-        *_DECIDING_COLUMNS,
+        *call_orders.c,
+        campaigns.c.name.label("campaign_name"),
+        # As stored text too: the policy cache is keyed by it, a hit decodes nothing.
+        sa.cast(call_orders.c.call_retry_config, sa.Text).label("retry_config_text"),
         organizations.c.concurrency_limit.label("org_limit"),
         campaigns.c.max_concurrent_calls.label("campaign_limit"),
         concurrency_keys.c.max_concurrent_calls.label("key_limit"),
@@ -220,13 +206,6 @@ def _due_query(now: datetime, limit: int, postgres: bool) -> sa.Select[Any]:
             ),
         )
     )
-
-
-def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite_dialect.insert(table).on_conflict_do_nothing()
 
 
 # Snapshots never change (a PATCH makes a new one): their decoded content is kept by id
@@ -289,11 +268,6 @@ async def _orders(
     }
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _one_of(conn: AsyncConnection, column: sa.ColumnElement[str], values: Iterable[str]) -> Any:
     """``column IN values`` as one parameter, so the statement is compiled once however
     many values there are: ``= ANY($1::varchar[])`` on PostgreSQL, a JSON array read by
@@ -324,8 +298,10 @@ async def claim_due(
     the clock for the attempts' ``started_at`` once their slots are held, so an attempt's
     [started_at, ended_at) always lies inside the time it held its slots."""
     postgres = conn.dialect.name == "postgresql"
+    # A few more than it can start, for orders whose slots are full.
+    fetch = capacity + max(10, capacity // 4)
     rows = sorted(
-        (await conn.execute(_due_query(now, capacity * 2, postgres))).mappings(),
+        (await conn.execute(_due_query(now, fetch, postgres))).mappings(),
         key=lambda row: row["next_attempt_at"],
     )
     if not rows:
@@ -344,7 +320,7 @@ async def claim_due(
     expires = now + timedelta(seconds=lease_seconds)
     chosen: list[tuple[sa.RowMapping, str, RetryPolicy]] = []
     slots: list[dict[str, Any]] = []
-    waiting: list[dict[str, Any]] = []
+    waiting: dict[str, dict[str, Any]] = {}
     blocked: list[sa.RowMapping] = []
     for row, scopes in zip(rows, candidate_scopes, strict=True):
         policy = policy_from_text(row["retry_config_text"], row["timezone"])
@@ -354,9 +330,11 @@ async def claim_due(
             status = OrderStatus(row["status"])
             if status == OrderStatus.QUEUED_FOR_CALLING:
                 status = transition(status, OrderEvent.RESCHEDULED)
-            waiting.append(
-                {"b_id": row["id"], "b_status": status.value, "b_next": later, "b_sched": later}
-            )
+            waiting[row["id"]] = {
+                "status": status.value,
+                "next_attempt_at": later,
+                "scheduled_at": later,
+            }
             continue
         if len(chosen) >= capacity:
             continue  # left for the next claim, untouched
@@ -383,17 +361,18 @@ async def claim_due(
     if slots:
         # In key order, so that two claims racing for the same slots never deadlock.
         slots.sort(key=lambda slot: (slot["scope"], slot["slot"]))
-        statement = _insert(conn, concurrency_slots).returning(
-            concurrency_slots.c.attempt_id, concurrency_slots.c.scope
+        # The slots we got, counted by attempt: an attempt needs all of its scopes'.
+        got = Counter(
+            await insert_rows(
+                conn,
+                concurrency_slots,
+                slots,
+                skip_conflicts=True,
+                returning=concurrency_slots.c.attempt_id,
+            )
         )
-        got = {(r.attempt_id, r.scope) for r in await conn.execute(statement, slots)}
-        wanted: dict[str, int] = {}
-        for slot in slots:
-            wanted[slot["attempt_id"]] = wanted.get(slot["attempt_id"], 0) + 1
-        held: dict[str, int] = {}
-        for attempt_id, _scope in got:
-            held[attempt_id] = held.get(attempt_id, 0) + 1
-        lost = {a for a, count in wanted.items() if held.get(a, 0) != count}
+        wanted = Counter(slot["attempt_id"] for slot in slots)
+        lost = {a for a, count in wanted.items() if got.get(a, 0) != count}
         if lost:  # another worker took one of its slots first: it waits for the next claim
             await release_slots(conn, sorted(lost))
             blocked.extend(row for row, attempt_id, _ in chosen if attempt_id in lost)
@@ -402,23 +381,21 @@ async def claim_due(
     for row in blocked:
         if row["status"] == OrderStatus.SCHEDULED:  # due, but no slot yet
             queued = transition(OrderStatus.SCHEDULED, OrderEvent.BECAME_DUE)
-            waiting.append(
-                {
-                    "b_id": row["id"],
-                    "b_status": queued.value,
-                    "b_next": row["next_attempt_at"],
-                    "b_sched": row["scheduled_at"],
-                }
-            )
+            waiting[row["id"]] = {
+                "status": queued.value,
+                "next_attempt_at": row["next_attempt_at"],
+                "scheduled_at": row["scheduled_at"],
+            }
 
     claimed: list[ClaimedAttempt] = []
     if chosen:
         started = stamp() if stamp is not None else now
-        orders = await _orders(conn, [row["id"] for row, _, _ in chosen], lock=False)
+        contents = await snapshots(conn, (row["snapshot_id"] for row, _, _ in chosen))
         attempts: list[dict[str, Any]] = []
-        moved: list[dict[str, Any]] = []
+        moved: dict[str, dict[str, Any]] = {}
         for row, attempt_id, policy in chosen:
-            order, snapshot_id = orders[row["id"]]
+            snapshot_id = row["snapshot_id"]
+            order = _record(row, contents[snapshot_id])
             number = row["calls_count"] + 1
             attempts.append(
                 _new_attempt(
@@ -436,36 +413,153 @@ async def claim_due(
             if status == OrderStatus.SCHEDULED:
                 status = transition(status, OrderEvent.BECAME_DUE)
             dialing = transition(status, OrderEvent.SLOT_CLAIMED)
-            moved.append(
-                {"b_id": row["id"], "b_status": dialing.value, "b_count": number, "b_at": started}
-            )
+            moved[row["id"]] = {
+                "status": dialing.value,
+                "calls_count": number,
+                "last_attempt_at": started,
+                "updated_at": started,
+            }
             claimed.append(ClaimedAttempt(attempt_id, number, order, policy, started, snapshot_id))
-        await conn.execute(sa.insert(call_attempts), attempts)
-        await conn.execute(
-            sa.update(call_orders)
-            .where(call_orders.c.id == sa.bindparam("b_id"))
-            .values(
-                status=sa.bindparam("b_status"),
-                calls_count=sa.bindparam("b_count"),
-                next_attempt_at=None,
-                last_attempt_at=sa.bindparam("b_at"),
-                updated_at=sa.bindparam("b_at"),
-            ),
-            moved,
-        )
+        await insert_rows(conn, call_attempts, attempts)
+        await _update_by_id(conn, call_orders, moved, also={"next_attempt_at": None})
     if waiting:
-        await conn.execute(
-            sa.update(call_orders)
-            .where(call_orders.c.id == sa.bindparam("b_id"))
-            .values(
-                status=sa.bindparam("b_status"),
-                next_attempt_at=sa.bindparam("b_next"),
-                scheduled_at=sa.bindparam("b_sched"),
-                updated_at=now,
-            ),
-            waiting,
-        )
+        await _update_by_id(conn, call_orders, waiting, also={"updated_at": now})
     return claimed
+
+
+# -- bulk writes ------------------------------------------------------------------------
+#
+# A batch is written with one statement per set of columns. On PostgreSQL the values go
+# as one array per column through unnest(): one prepared statement, one executor run for
+# the whole batch, no per-row parameter processing. SQLite runs executemany in-process.
+
+
+def _pg_element(column: sa.Column[Any]) -> tuple[str, str]:
+    """(array type of the parameter, cast from its element to the column) on PostgreSQL."""
+    kind = column.type
+    if isinstance(kind, sa.JSON):
+        return "text[]", "::jsonb"
+    if isinstance(kind, sa.Boolean):
+        return "boolean[]", ""
+    if isinstance(kind, sa.Integer):
+        return "integer[]", ""
+    if isinstance(kind, UTCDateTime):
+        return "timestamptz[]", ""
+    return "text[]", ""
+
+
+def _pg_value(column: sa.Column[Any], value: Any) -> Any:
+    if value is not None and isinstance(column.type, sa.JSON):
+        return json.dumps(value)
+    return value
+
+
+def _unnest(
+    table: sa.Table, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> tuple[str, list[str], dict[str, Any]]:
+    """``unnest(...) AS v(keys)``, each value cast to its column's type (``v."key"...``),
+    and the array parameters, one per key."""
+    arrays: dict[str, Any] = {}
+    arguments, values = [], []
+    for index, key in enumerate(keys):
+        column = table.c[key]
+        array, cast = _pg_element(column)
+        arrays[f"a{index}"] = [_pg_value(column, row[key]) for row in rows]
+        arguments.append(f"CAST(:a{index} AS {array})")
+        values.append(f'v."{key}"{cast}')
+    names = ", ".join(f'"{key}"' for key in keys)
+    return f"unnest({', '.join(arguments)}) AS v({names})", values, arrays
+
+
+def _grouped(
+    changes: Mapping[str, Mapping[str, Any]],
+) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, values in changes.items():
+        keys = tuple(sorted(values))
+        groups.setdefault(keys, []).append({"id": row_id, **values})
+    return groups
+
+
+async def _update_by_id(
+    conn: AsyncConnection,
+    table: sa.Table,
+    changes: Mapping[str, Mapping[str, Any]],
+    *,
+    live_of: str | None = None,
+    also: Mapping[str, Any] | None = None,
+) -> set[str]:
+    """Set each row's values (rows keyed by id); ``also``: constants set on every row.
+    ``live_of``: only call attempts still live and carried by that worker. Returns the
+    ids of the rows written."""
+    written: set[str] = set()
+    if live_of is not None and conn.dialect.name != "postgresql" and changes:
+        # SQLite: writers are serialised, what is live now stays live until we write.
+        live = await conn.execute(
+            sa.select(table.c.id).where(
+                _one_of(conn, table.c.id, changes), table.c.worker_id == live_of, _IS_LIVE
+            )
+        )
+        found = {r.id for r in live}
+        changes = {key: values for key, values in changes.items() if key in found}
+    for keys, rows in _grouped(changes).items():
+        if conn.dialect.name == "postgresql":
+            source, values, params = _unnest(table, ("id", *keys), rows)
+            sets = [f'"{key}" = {value}' for key, value in zip(keys, values[1:], strict=True)]
+            for index, (key, value) in enumerate((also or {}).items()):
+                sets.append(f'"{key}" = :c{index}')
+                params[f"c{index}"] = value
+            where = 't.id = v."id"'
+            if live_of is not None:
+                where += " AND t.worker_id = :worker AND t.status IN ("
+                where += ", ".join(f"'{status}'" for status in LIVE_ATTEMPT_STATUSES) + ")"
+                params["worker"] = live_of
+            sql = f"UPDATE {table.name} AS t SET {', '.join(sets)} FROM {source} WHERE {where}"
+            result = await conn.execute(sa.text(sql + " RETURNING t.id"), params)
+            written.update(result.scalars())
+            continue
+        bound: dict[str, Any] = {k: sa.bindparam(f"b_{k}") for k in keys}
+        await conn.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values({**bound, **(also or {})}),
+            [{f"b_{k}": row[k] for k in ("id", *keys)} for row in rows],
+        )
+        written.update(row["id"] for row in rows)
+    return written
+
+
+async def insert_rows(
+    conn: AsyncConnection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_conflicts: bool = False,
+    returning: sa.Column[Any] | None = None,
+) -> list[Any]:
+    """Insert rows that all have the same keys; ``skip_conflicts``: rows whose key is
+    taken are left out; ``returning``: that column of the rows inserted."""
+    if not rows:
+        return []
+    keys = tuple(rows[0])
+    if conn.dialect.name == "postgresql":
+        source, values, params = _unnest(table, keys, rows)
+        names = ", ".join(f'"{key}"' for key in keys)
+        sql = f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM {source}"
+        if skip_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        if returning is not None:
+            sql += f' RETURNING "{returning.name}"'
+        result = await conn.execute(sa.text(sql), params)
+        return list(result.scalars()) if returning is not None else []
+    statement: Any = sa.insert(table)
+    if skip_conflicts:
+        statement = sqlite_dialect.insert(table).on_conflict_do_nothing()
+    if returning is not None:
+        statement = statement.returning(returning)
+        return list((await conn.execute(statement, list(rows))).scalars())
+    await conn.execute(statement, list(rows))
+    return []
 
 
 # -- live attempts ----------------------------------------------------------------------
@@ -474,25 +568,9 @@ async def claim_due(
 async def mark_attempts(
     conn: AsyncConnection, worker_id: str, marks: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    """Progress of live attempts (ringing, answered), one executemany per set of columns.
-    An attempt that already ended (or is no longer ours) is left alone."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for attempt_id, values in marks.items():
-        keys = tuple(sorted(values))
-        groups.setdefault(keys, []).append(
-            {"b_id": attempt_id, **{f"b_{k}": values[k] for k in keys}}
-        )
-    for keys, params in groups.items():
-        await conn.execute(
-            sa.update(call_attempts)
-            .where(
-                call_attempts.c.id == sa.bindparam("b_id"),
-                call_attempts.c.worker_id == worker_id,
-                _IS_LIVE,
-            )
-            .values({k: sa.bindparam(f"b_{k}") for k in keys}),
-            params,
-        )
+    """Progress of live attempts (ringing, answered). An attempt that already ended (or
+    is no longer ours) is left alone."""
+    await _update_by_id(conn, call_attempts, marks, live_of=worker_id)
 
 
 async def renew_leases(
@@ -528,42 +606,20 @@ async def renew_leases(
 # -- ending attempts --------------------------------------------------------------------
 
 
-async def lock_live_attempts(
-    conn: AsyncConnection, attempt_ids: list[str], worker_id: str | None
-) -> set[str]:
-    """The attempts among ``attempt_ids`` that are still live (and ours, given a worker),
-    locked until the transaction ends: recovery cannot end them meanwhile."""
-    query = (
-        sa.select(call_attempts.c.id)
-        .where(
-            _one_of(conn, call_attempts.c.id, attempt_ids),
-            call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
-        )
-        .order_by(call_attempts.c.id)
-    )
-    if worker_id is not None:
-        query = query.where(call_attempts.c.worker_id == worker_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {r.id for r in await conn.execute(query)}
-
-
 async def end_attempts(conn: AsyncConnection, ends: Mapping[str, Mapping[str, Any]]) -> None:
-    """Write the end of live attempts locked by ``lock_live_attempts`` (their lease goes);
-    one executemany per set of columns."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for attempt_id, values in ends.items():
-        keys = tuple(sorted(values))
-        groups.setdefault(keys, []).append(
-            {"b_id": attempt_id, **{f"b_{k}": values[k] for k in keys}}
-        )
-    for keys, params in groups.items():
-        await conn.execute(
-            sa.update(call_attempts)
-            .where(call_attempts.c.id == sa.bindparam("b_id"))
-            .values({**{k: sa.bindparam(f"b_{k}") for k in keys}, "lease_expires_at": None}),
-            params,
-        )
+    """Write the end of live attempts this transaction holds (their lease goes)."""
+    await _update_by_id(conn, call_attempts, ends, also={"lease_expires_at": None})
+
+
+async def end_live_attempts(
+    conn: AsyncConnection, ends: Mapping[str, Mapping[str, Any]], worker_id: str
+) -> set[str]:
+    """Write the end of those attempts still live and carried by ``worker_id`` (their
+    lease goes); the others (recovery ended them) are left alone. Returns the ids
+    written, whose rows stay locked until the transaction ends."""
+    return await _update_by_id(
+        conn, call_attempts, ends, live_of=worker_id, also={"lease_expires_at": None}
+    )
 
 
 async def release_slots(conn: AsyncConnection, attempt_ids: list[str]) -> None:
@@ -621,20 +677,8 @@ async def lock_order_states(
 
 
 async def update_orders(conn: AsyncConnection, changes: Mapping[str, Mapping[str, Any]]) -> None:
-    """Write each order's changes; one executemany per set of columns."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for order_id, values in changes.items():
-        keys = tuple(sorted(values))
-        groups.setdefault(keys, []).append(
-            {"b_id": order_id, **{f"b_{k}": values[k] for k in keys}}
-        )
-    for keys, params in groups.items():
-        await conn.execute(
-            sa.update(call_orders)
-            .where(call_orders.c.id == sa.bindparam("b_id"))
-            .values({k: sa.bindparam(f"b_{k}") for k in keys}),
-            params,
-        )
+    """Write each order's changes."""
+    await _update_by_id(conn, call_orders, changes)
 
 
 async def expired_attempts(

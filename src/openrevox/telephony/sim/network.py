@@ -8,10 +8,9 @@ import contextlib
 import logging
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from openrevox.domain.clock import Clock
 from openrevox.store.db import Database
+from openrevox.store.repositories.dispatch import insert_rows
 from openrevox.store.tables import sim_ledger
 from openrevox.telephony.base import CallEvents, CallRequest, CallResult, ConversationFactory
 from openrevox.telephony.sim import person
@@ -85,11 +84,10 @@ class _Ledger:
 
     async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
         async with self._db.transaction() as conn:
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            statement = (
-                insert(sim_ledger).on_conflict_do_nothing().returning(sim_ledger.c.attempt_id)
+            inserted = await insert_rows(
+                conn, sim_ledger, rows, skip_conflicts=True, returning=sim_ledger.c.attempt_id
             )
-            return {r.attempt_id for r in await conn.execute(statement, rows)}
+        return set(inserted)
 
 
 class SimulatedNetwork:
