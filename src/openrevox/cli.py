@@ -74,6 +74,8 @@ def worker() -> None:
 
     from openrevox.dispatch.runtime import build_worker
     from openrevox.domain.clock import SystemClock
+    from openrevox.results.recording_links import load_signer
+    from openrevox.results.runtime import Housekeeper, build_deliverer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env()
@@ -81,11 +83,18 @@ def worker() -> None:
         typer.echo("note: on SQLite one dispatcher is enough; `serve` already embeds it", err=True)
 
     async def work(db: Database) -> None:
-        running = build_worker(settings, db, SystemClock())
+        clock = SystemClock()
+        running = build_worker(settings, db, clock)
+        signer = await load_signer(db, settings, clock.now())
+        runners = (
+            running,
+            build_deliverer(settings, db, clock, signer),
+            Housekeeper(settings, db, clock),
+        )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, running.stop)
-        await running.run()
+            loop.add_signal_handler(signum, lambda: [r.stop() for r in runners])
+        await asyncio.gather(*(runner.run() for runner in runners))
 
     _run_with_db(settings, work)
 

@@ -34,7 +34,7 @@ from openrevox.domain.clock import Clock, SystemClock
 from openrevox.results.blobstore import build_blob_store
 from openrevox.results.recording_links import load_signer
 from openrevox.results.recordings import Recordings
-from openrevox.results.runtime import build_deliverer
+from openrevox.results.runtime import Housekeeper, build_deliverer
 from openrevox.services.organizations import NewOrganization, bootstrap_if_empty
 from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
@@ -114,9 +114,14 @@ def create_app(
         )
         background: list[tuple[Any, asyncio.Task[None]]] = []
         if embedded_worker:
+            services = app.state.services
             app.state.worker = build_worker(settings, db, clock)
-            app.state.deliverer = build_deliverer(settings, db, clock)
-            for runner in (app.state.worker, app.state.deliverer):
+            runners = (
+                app.state.worker,
+                build_deliverer(settings, db, clock, services.recording_signer),
+                Housekeeper(settings, db, clock),
+            )
+            for runner in runners:
                 background.append((runner, asyncio.create_task(runner.run())))
         try:
             yield

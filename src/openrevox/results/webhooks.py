@@ -69,10 +69,7 @@ def render(
     attempt: AttemptRecord | None = view.attempts[0] if view.attempts else None
     if event.attempt_id:
         attempt = next((a for a in view.attempts if a.id == event.attempt_id), attempt)
-    call = call_wire(view)
-    for wire_attempt, record in zip(call["call_attempts"], view.attempts, strict=True):
-        wire_attempt["recording_url"] = link(record)
-    call["last_call_attempt"] = call["call_attempts"][0] if call["call_attempts"] else None
+    call = call_wire(view, link)
     attempt_body = attempt_wire(attempt, link(attempt)) if attempt else None
     return {
         "type": event.event_type,

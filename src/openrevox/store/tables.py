@@ -259,8 +259,8 @@ phone_numbers = sa.Table(
     sa.Column("is_default", sa.Boolean, nullable=False),
     sa.Column("created_by", ID),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.UniqueConstraint("phone_number", "mode"),
-    sa.Index(None, "organization_id", "mode"),
+    # Per organization: the sandbox range is shared, a call-in names its organization.
+    sa.UniqueConstraint("organization_id", "mode", "phone_number"),
 )
 
 cloned_voices = sa.Table(

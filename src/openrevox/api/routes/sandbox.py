@@ -45,5 +45,5 @@ async def call_in(body: CallInIn, principal: Auth, services: Services) -> JSON:
             conn, organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
         )
         assert view is not None
-        payload = {"call": call_wire(view)}
+        payload = {"call": call_wire(view, services.recording_links())}
     return JSON(payload)

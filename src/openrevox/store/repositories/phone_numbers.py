@@ -43,11 +43,15 @@ async def provision_sandbox_line(
     created_by: str | None = None,
     label: str | None = None,
 ) -> PhoneNumberRecord:
-    """Take the first free own-line number of the reserved range for this mode."""
+    """Take the organization's first free own-line number of the reserved range (180 per
+    organization and mode; another organization may use the same fictional numbers)."""
     taken = set(
         (
             await conn.execute(
-                sa.select(phone_numbers.c.phone_number).where(phone_numbers.c.mode == mode)
+                sa.select(phone_numbers.c.phone_number).where(
+                    phone_numbers.c.organization_id == organization_id,
+                    phone_numbers.c.mode == mode,
+                )
             )
         ).scalars()
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 09:26:51.446084
+Create Date: 2026-11-24 10:27:15.410137
 """
 
 from __future__ import annotations
@@ -436,16 +436,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_phone_numbers")),
         sa.UniqueConstraint(
-            "phone_number", "mode", name=op.f("uq_phone_numbers_phone_number_mode")
+            "organization_id",
+            "mode",
+            "phone_number",
+            name=op.f("uq_phone_numbers_organization_id_mode_phone_number"),
         ),
     )
-    with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_phone_numbers_organization_id_mode"),
-            ["organization_id", "mode"],
-            unique=False,
-        )
-
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -580,9 +576,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_event_id_try_number"))
 
     op.drop_table("webhook_deliveries")
-    with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_phone_numbers_organization_id_mode"))
-
     op.drop_table("phone_numbers")
     with op.batch_alter_table("faq_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_faq_items_assistant_id_position"))
