@@ -35,8 +35,10 @@ PortOption = Annotated[int, typer.Option(help="TCP port.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    return with_db(work, settings)  # type: ignore[no-any-return]
+def _run_with_db(
+    settings: Settings, work: Callable[[Database], Awaitable[T]], *, pool_size: int = 2
+) -> T:
+    return with_db(work, settings, pool_size=pool_size)  # type: ignore[no-any-return]
 
 
 def _now() -> datetime:
@@ -96,7 +98,8 @@ def worker() -> None:
             loop.add_signal_handler(signum, lambda: [r.stop() for r in runners])
         await asyncio.gather(*(runner.run() for runner in runners))
 
-    _run_with_db(settings, work)
+    # The engine, webhook delivery and housekeeping share this pool.
+    _run_with_db(settings, work, pool_size=10)
 
 
 @app.command()

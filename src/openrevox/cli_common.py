@@ -29,13 +29,13 @@ async def principal_for(db: Database, organization: str, mode: str) -> Any:
     )  # fmt: skip
 
 
-def with_db(work: Any, settings: Settings | None = None) -> Any:
+def with_db(work: Any, settings: Settings | None = None, *, pool_size: int = 2) -> Any:
     """Migrate, then run ``work(db)`` on a small engine of its own, and dispose of it."""
     settings = settings or Settings.from_env()
     upgrade_to_head(settings.database_url)
 
     async def main() -> Any:
-        db = Database(create_engine(settings.database_url, pool_size=2))
+        db = Database(create_engine(settings.database_url, pool_size=pool_size))
         try:
             return await work(db)
         finally:

@@ -180,32 +180,6 @@ async def _side_effects(
         await webhooks.order_reached_terminal(conn, order, status.value, now)
 
 
-async def finish_attempts(
-    db: Database, finished: Sequence[Finished], *, worker_id: str, now: datetime
-) -> list[OrderPlan | None]:
-    """``finish_in`` in a transaction of its own."""
-    if not finished:
-        return []
-    async with db.transaction() as conn:
-        return await finish_in(conn, finished, worker_id=worker_id, now=now)
-
-
-async def finish_attempt(
-    db: Database,
-    *,
-    attempt: ClaimedAttempt,
-    result: CallResult,
-    worker_id: str,
-    now: datetime,
-    platform_error: str | None = None,
-) -> OrderPlan | None:
-    """Write one attempt's end and move its order. None when recovery had already ended
-    the attempt."""
-    started = result.ringing_at or attempt.started_at
-    item = Finished(attempt, result, started, platform_error)
-    return (await finish_attempts(db, [item], worker_id=worker_id, now=now))[0]
-
-
 async def recover_lost_attempts(db: Database, *, now: datetime, batch: int = 200) -> int:
     """Live attempts whose worker stopped renewing its lease end ``error``/``worker_lost``
     at ``now`` and count as an attempt; their order retries after its delay, never on

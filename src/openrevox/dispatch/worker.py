@@ -36,6 +36,7 @@ log = logging.getLogger("openrevox.worker")
 
 # Waits before trying a failed batch write again; then each attempt is written alone.
 WRITE_RETRY_DELAYS = (0.05, 0.5)
+RECOVERY_BATCH = 200  # lost attempts ended per recovery transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,8 +267,11 @@ class Worker:
 
     async def _recover(self) -> None:
         try:
-            while await recover_lost_attempts(self.db, now=self.clock.now()) >= 200:
-                pass
+            while (
+                await recover_lost_attempts(self.db, now=self.clock.now(), batch=RECOVERY_BATCH)
+                >= RECOVERY_BATCH
+            ):
+                pass  # a full batch: there may be more
         except Exception:
             log.exception("recovery failed; will try again")
 

@@ -157,7 +157,8 @@ async def update(
 
 
 async def _orders(conn: AsyncConnection, campaign_id: str) -> list[CallOrderRecord]:
-    return (await campaigns.orders_of(conn, [campaign_id]))[campaign_id]
+    """The campaign's orders, locked: every caller here changes them."""
+    return (await campaigns.orders_of(conn, [campaign_id], lock=True))[campaign_id]
 
 
 @dataclass(slots=True)

@@ -94,12 +94,17 @@ async def delete(conn: AsyncConnection, campaign_id: str) -> None:
 
 
 async def orders_of(
-    conn: AsyncConnection, campaign_ids: list[str]
+    conn: AsyncConnection, campaign_ids: list[str], *, lock: bool = False
 ) -> dict[str, list[CallOrderRecord]]:
+    """The campaigns' orders; with ``lock`` (PostgreSQL) they are locked in id order, so a
+    change decided from them cannot overwrite the engine's concurrent writes."""
     grouped: dict[str, list[CallOrderRecord]] = {cid: [] for cid in campaign_ids}
     if not campaign_ids:
         return grouped
-    rows = await conn.execute(_SELECT_ORDERS.where(call_orders.c.campaign_id.in_(campaign_ids)))
+    query = _SELECT_ORDERS.where(call_orders.c.campaign_id.in_(campaign_ids))
+    if lock and conn.dialect.name == "postgresql":
+        query = query.order_by(call_orders.c.id).with_for_update(of=call_orders)
+    rows = await conn.execute(query)
     for row in rows.mappings():
         order = order_from_row(row)
         grouped[order.campaign_id or ""].append(order)

@@ -2,8 +2,13 @@
 finishing attempts and recovering the attempts of lost workers.
 
 Everything here works on batches: one claim starts many attempts, one finish ends many,
-with a constant number of statements per batch (executemany), so the engine's cost per
-attempt does not grow with the number of round trips to the database."""
+with a constant number of statements per batch (see "bulk writes"), so the engine's cost
+per attempt does not grow with the number of round trips to the database.
+
+Lock order, so that concurrent transactions never wait on each other in a cycle: due
+orders are taken with SKIP LOCKED (never waited for); slots are inserted in key order;
+ending attempts writes them, then locks their orders in id order; lease renewal and
+recovery skip attempts someone else holds."""
 
 from __future__ import annotations
 
@@ -76,6 +81,13 @@ def policy_for(config: Mapping[str, Any], timezone: str) -> RetryPolicy:
 def policy_from_text(config: str, timezone: str) -> RetryPolicy:
     """``policy_for`` from the stored JSON text, without decoding it again on a hit."""
     return _parsed_policy(config, timezone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _config_from_text(config: str) -> dict[str, Any]:
+    # Shared by the records of every order with this configuration: never mutate it.
+    loaded: dict[str, Any] = orjson.loads(config)
+    return loaded
 
 
 def policy_of(order: CallOrderRecord) -> RetryPolicy:
@@ -186,7 +198,7 @@ def _due_query(now: datetime, limit: int, postgres: bool) -> sa.Select[Any]:
         .subquery("due")
     )
     return sa.select(
-        *call_orders.c,
+        *(column for column in call_orders.c if column.name != "call_retry_config"),
         campaigns.c.name.label("campaign_name"),
         # As stored text too: the policy cache is keyed by it, a hit decodes nothing.
         sa.cast(call_orders.c.call_retry_config, sa.Text).label("retry_config_text"),
@@ -221,7 +233,9 @@ async def snapshots(
     found: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
     for snapshot_id in set(ids):
-        content = (known or {}).get(snapshot_id) or _SNAPSHOT_CACHE.get(snapshot_id)
+        content = (known or {}).get(snapshot_id)
+        if content is None:
+            content = _SNAPSHOT_CACHE.get(snapshot_id)
         if content is None:
             missing.append(snapshot_id)
         else:
@@ -238,11 +252,13 @@ async def snapshots(
     return found
 
 
-_RECORD_FIELDS = tuple(name for name in CallOrderRecord.__slots__ if name != "assistant")
+def _record(row: sa.RowMapping, assistant: dict[str, Any], **given: Any) -> CallOrderRecord:
+    """The order of ``row`` with its assistant snapshot; ``given``: fields not in the row."""
+    fields = {name: row[name] for name in _ROW_FIELDS if name not in given}
+    return CallOrderRecord(**fields, assistant=assistant, **given)
 
 
-def _record(row: sa.RowMapping, assistant: dict[str, Any]) -> CallOrderRecord:
-    return CallOrderRecord(assistant=assistant, **{name: row[name] for name in _RECORD_FIELDS})
+_ROW_FIELDS = tuple(name for name in CallOrderRecord.__slots__ if name != "assistant")
 
 
 async def _orders(
@@ -395,7 +411,11 @@ async def claim_due(
         moved: dict[str, dict[str, Any]] = {}
         for row, attempt_id, policy in chosen:
             snapshot_id = row["snapshot_id"]
-            order = _record(row, contents[snapshot_id])
+            order = _record(
+                row,
+                contents[snapshot_id],
+                call_retry_config=_config_from_text(row["retry_config_text"]),
+            )
             number = row["calls_count"] + 1
             attempts.append(
                 _new_attempt(
@@ -434,50 +454,49 @@ async def claim_due(
 # the whole batch, no per-row parameter processing. SQLite runs executemany in-process.
 
 
-def _pg_element(column: sa.Column[Any]) -> tuple[str, str]:
-    """(array type of the parameter, cast from its element to the column) on PostgreSQL."""
+@functools.lru_cache(maxsize=256)
+def _pg_element(column: sa.Column[Any]) -> tuple[str, str, bool]:
+    """(array type of the parameter, cast from its element to the column, JSON?) on
+    PostgreSQL."""
     kind = column.type
     if isinstance(kind, sa.JSON):
-        return "text[]", "::jsonb"
+        return "text[]", "::jsonb", True
     if isinstance(kind, sa.Boolean):
-        return "boolean[]", ""
+        return "boolean[]", "", False
     if isinstance(kind, sa.Integer):
-        return "integer[]", ""
+        return "integer[]", "", False
     if isinstance(kind, UTCDateTime):
-        return "timestamptz[]", ""
-    return "text[]", ""
-
-
-def _pg_value(column: sa.Column[Any], value: Any) -> Any:
-    if value is not None and isinstance(column.type, sa.JSON):
-        return json.dumps(value)
-    return value
+        return "timestamptz[]", "", False
+    return "text[]", "", False
 
 
 def _unnest(
-    table: sa.Table, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    table: sa.Table, columns: Mapping[str, list[Any]]
 ) -> tuple[str, list[str], dict[str, Any]]:
-    """``unnest(...) AS v(keys)``, each value cast to its column's type (``v."key"...``),
-    and the array parameters, one per key."""
+    """``unnest(...) AS v(keys)`` of one array per column, each value cast to its
+    column's type (``v."key"...``), and the array parameters."""
     arrays: dict[str, Any] = {}
     arguments, values = [], []
-    for index, key in enumerate(keys):
-        column = table.c[key]
-        array, cast = _pg_element(column)
-        arrays[f"a{index}"] = [_pg_value(column, row[key]) for row in rows]
+    for index, (key, items) in enumerate(columns.items()):
+        array, cast, is_json = _pg_element(table.c[key])
+        if is_json:
+            items = [None if item is None else json.dumps(item) for item in items]
+        arrays[f"a{index}"] = items
         arguments.append(f"CAST(:a{index} AS {array})")
         values.append(f'v."{key}"{cast}')
-    names = ", ".join(f'"{key}"' for key in keys)
+    names = ", ".join(f'"{key}"' for key in columns)
     return f"unnest({', '.join(arguments)}) AS v({names})", values, arrays
 
 
 def _grouped(
     changes: Mapping[str, Mapping[str, Any]],
-) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+) -> dict[tuple[str, ...], tuple[list[str], list[Mapping[str, Any]]]]:
+    """Rows by their set of columns: (ids, values) for each."""
+    groups: dict[tuple[str, ...], tuple[list[str], list[Mapping[str, Any]]]] = {}
     for row_id, values in changes.items():
-        keys = tuple(sorted(values))
-        groups.setdefault(keys, []).append({"id": row_id, **values})
+        ids, rows = groups.setdefault(tuple(values), ([], []))
+        ids.append(row_id)
+        rows.append(values)
     return groups
 
 
@@ -502,9 +521,10 @@ async def _update_by_id(
         )
         found = {r.id for r in live}
         changes = {key: values for key, values in changes.items() if key in found}
-    for keys, rows in _grouped(changes).items():
+    for keys, (ids, rows) in _grouped(changes).items():
         if conn.dialect.name == "postgresql":
-            source, values, params = _unnest(table, ("id", *keys), rows)
+            columns = {"id": ids, **{key: [row[key] for row in rows] for key in keys}}
+            source, values, params = _unnest(table, columns)
             sets = [f'"{key}" = {value}' for key, value in zip(keys, values[1:], strict=True)]
             for index, (key, value) in enumerate((also or {}).items()):
                 sets.append(f'"{key}" = :c{index}')
@@ -523,9 +543,12 @@ async def _update_by_id(
             sa.update(table)
             .where(table.c.id == sa.bindparam("b_id"))
             .values({**bound, **(also or {})}),
-            [{f"b_{k}": row[k] for k in ("id", *keys)} for row in rows],
+            [
+                {"b_id": row_id, **{f"b_{k}": row[k] for k in keys}}
+                for row_id, row in zip(ids, rows, strict=True)
+            ],
         )
-        written.update(row["id"] for row in rows)
+        written.update(ids)
     return written
 
 
@@ -543,7 +566,7 @@ async def insert_rows(
         return []
     keys = tuple(rows[0])
     if conn.dialect.name == "postgresql":
-        source, values, params = _unnest(table, keys, rows)
+        source, values, params = _unnest(table, {key: [row[key] for row in rows] for key in keys})
         names = ", ".join(f'"{key}"' for key in keys)
         sql = f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM {source}"
         if skip_conflicts:
