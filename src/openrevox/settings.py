@@ -17,6 +17,13 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw is not None else default
 
 
+def _positive(name: str, default: float) -> float:
+    value = _env_float(name, default)
+    if value <= 0:
+        raise ValueError(f"OPENREVOX_{name} must be a positive number of seconds, not {value}")
+    return value
+
+
 def normalize_database_url(url: str) -> str:
     """Pick the async driver for plain ``postgresql://`` and ``sqlite://`` URLs."""
     for plain, driver in (
@@ -44,6 +51,9 @@ class Settings:
     rate_limit_burst: float = 200.0
     sim_speed: float = 1.0
     worker_capacity: int = 200
+    lease_seconds: float = 30.0
+    recovery_seconds: float = 5.0
+    poll_seconds: float = 0.2
     concurrency_key_default_limit: int = 1
     organization_concurrency_limit: int = 10
     webhook_allow_hosts: tuple[str, ...] = ()
@@ -95,6 +105,9 @@ class Settings:
             rate_limit_burst=_env_float("RATE_LIMIT_BURST", 200.0),
             sim_speed=_env_float("SIM_SPEED", 1.0),
             worker_capacity=int(_env_float("WORKER_CAPACITY", 200)),
+            lease_seconds=_positive("LEASE_SECONDS", 30.0),
+            recovery_seconds=_positive("RECOVERY_SECONDS", 5.0),
+            poll_seconds=_positive("POLL_SECONDS", 0.2),
             concurrency_key_default_limit=int(_env_float("CONCURRENCY_KEY_DEFAULT_LIMIT", 1)),
             organization_concurrency_limit=int(_env_float("ORGANIZATION_CONCURRENCY_LIMIT", 10)),
             webhook_allow_hosts=tuple(

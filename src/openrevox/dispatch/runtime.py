@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from openrevox.agent.sandbox import SandboxAgent
 from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
 from openrevox.domain.clock import Clock
@@ -12,35 +10,20 @@ from openrevox.store.db import Database
 from openrevox.telephony.base import CallRequest, Conversation
 from openrevox.telephony.sim.network import SimulatedNetwork
 
-DEFAULTS = WorkerConfig()
-
 
 def sandbox_conversation(_request: CallRequest) -> Conversation:
     return SandboxAgent()
 
 
-def _seconds(name: str, default: float) -> float:
-    """``OPENREVOX_<name>`` as positive seconds. (Read here until Settings carries them.)"""
-    raw = os.environ.get(f"OPENREVOX_{name}", "").strip()
-    if not raw:
-        return default
-    value = float(raw)
-    if value <= 0:
-        raise ValueError(f"OPENREVOX_{name} must be a positive number of seconds, not {raw!r}")
-    return value
-
-
 def worker_config(settings: Settings) -> WorkerConfig:
-    """Capacity and limits from settings; lease, recovery and poll intervals from
-    ``OPENREVOX_LEASE_SECONDS`` (30), ``OPENREVOX_RECOVERY_SECONDS`` (5) and
-    ``OPENREVOX_POLL_SECONDS`` (0.2). A lost worker's calls are recovered within about
-    lease + recovery seconds."""
+    """Capacity, limits, lease, recovery and poll intervals from settings. A lost worker's
+    calls are recovered within about lease + recovery seconds."""
     return WorkerConfig(
         capacity=settings.worker_capacity,
         default_key_limit=settings.concurrency_key_default_limit,
-        lease_seconds=_seconds("LEASE_SECONDS", DEFAULTS.lease_seconds),
-        recovery_seconds=_seconds("RECOVERY_SECONDS", DEFAULTS.recovery_seconds),
-        poll_seconds=_seconds("POLL_SECONDS", DEFAULTS.poll_seconds),
+        lease_seconds=settings.lease_seconds,
+        recovery_seconds=settings.recovery_seconds,
+        poll_seconds=settings.poll_seconds,
     )
 
 
