@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -31,6 +32,12 @@ class PrincipalCache:
         self.ttl = ttl
         self.max_size = max_size
         self._entries: dict[str, tuple[float, Principal]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def lock_for(self, key: str) -> asyncio.Lock:
+        if len(self._locks) >= self.max_size:
+            self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+        return self._locks.setdefault(key, asyncio.Lock())
 
     def get(self, key: str) -> Principal | None:
         entry = self._entries.get(key)
@@ -94,11 +101,16 @@ async def authenticate(
     presented = key.strip()
     principal = services.principals.get(presented)
     if principal is None:
-        async with services.db.read() as conn:
-            principal = await accounts.find_principal(conn, presented)
-        if principal is None:
-            raise AuthenticationFailed("invalid or revoked API key")
-        services.principals.put(presented, principal)
+        # One lookup per key at a time: when a cached key expires under load, the other
+        # requests wait for that lookup instead of all querying at once.
+        async with services.principals.lock_for(presented):
+            principal = services.principals.get(presented)
+            if principal is None:
+                async with services.db.read() as conn:
+                    principal = await accounts.find_principal(conn, presented)
+                if principal is None:
+                    raise AuthenticationFailed("invalid or revoked API key")
+                services.principals.put(presented, principal)
     wait = services.rate_limiter.acquire(principal.key_id)
     if wait > 0:
         raise RateLimited(f"too many requests; retry in {wait:.2f}s", retry_after=wait)
