@@ -2,7 +2,7 @@
 
 0.1.1 shares the distribution name ``revox`` with 0.5.0, so it lives in build/revox011
 (scripts/test.sh installs it there) and runs in a subprocess with that folder first on
-``sys.path``. The server here carries calls (embedded worker, fast simulated network) on
+``sys.path``. The engine server carries calls (embedded worker, fast simulated network) on
 databases of its own, so the legacy ``GET /call`` has attempts to list."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, LiveServer, Org, drop_database, fresh_databases, make_settings
+# The engine server (embedded worker, fast simulated network, databases of its own).
+from tests.conftest import LiveServer, Org
+from tests.dispatch.test_sandbox_numbers import retry_config
 
 ROOT = Path(__file__).resolve().parents[2]
 REVOX_011 = ROOT / "build" / "revox011"
@@ -27,36 +28,12 @@ SESSION_SCRIPT = ROOT / "tests" / "legacy" / "revox011_session.py"
 
 
 @pytest.fixture(scope="module")
-def legacy_database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    urls, pg_name = fresh_databases(tmp_path_factory.mktemp("legacy-db"))
-    yield urls
-    drop_database(pg_name)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def legacy_server(
-    request: pytest.FixtureRequest,
-    legacy_database_urls: dict[str, str],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveServer]:
-    backend: str = request.param
-    settings = make_settings(
-        legacy_database_urls[backend],
-        tmp_path_factory.mktemp(f"legacy-{backend}"),
-        sim_speed=50.0,
-    )
-    live = LiveServer(settings, embedded_worker=True).start()
-    yield live
-    live.stop()
+def legacy_org(engine: LiveServer) -> Org:
+    return engine.new_org()
 
 
 @pytest.fixture(scope="module")
-def legacy_org(legacy_server: LiveServer) -> Org:
-    return legacy_server.new_org()
-
-
-@pytest.fixture(scope="module")
-def session(legacy_server: LiveServer, legacy_org: Org) -> dict[str, Any]:
+def session(engine: LiveServer, legacy_org: Org) -> dict[str, Any]:
     """One run of the 0.1.1 script; each test below checks a part of what it saw."""
     if not (REVOX_011 / "revox" / "__init__.py").is_file():
         pytest.fail(
@@ -66,7 +43,7 @@ def session(legacy_server: LiveServer, legacy_org: Org) -> dict[str, Any]:
         )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REVOX_011), str(ROOT)])}
     result = subprocess.run(
-        [sys.executable, str(SESSION_SCRIPT), f"{legacy_server.url}/api", legacy_org.live_key],
+        [sys.executable, str(SESSION_SCRIPT), f"{engine.url}/api", legacy_org.live_key],
         env=env,
         capture_output=True,
         text=True,
@@ -130,11 +107,9 @@ def test_a_0_1_1_campaign_launches_at_create_and_waits_for_scheduled_at(
         assert datetime.fromisoformat(scheduled_at.replace("Z", "+00:00")) == wanted
 
 
-def test_the_0_3_0_launch_route_launches_every_row(
-    legacy_server: LiveServer, legacy_org: Org
-) -> None:
+def test_the_0_3_0_launch_route_launches_every_row(engine: LiveServer, legacy_org: Org) -> None:
     headers = {"Authorization": f"Bearer {legacy_org.live_key}"}
-    with httpx.Client(base_url=f"{legacy_server.url}/api", headers=headers, timeout=30) as http:
+    with httpx.Client(base_url=f"{engine.url}/api", headers=headers, timeout=30) as http:
         assistant = http.post(
             "/assistants",
             json={"name": "Launcher", "prompt": "Hi.", "call_retry_config": _windows()},
@@ -166,23 +141,4 @@ def test_the_0_3_0_launch_route_launches_every_row(
 
 
 def _windows() -> dict[str, Any]:
-    return {
-        "allowed_days": [
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-        ],
-        "call_twice_in_a_row": False,
-        "calling_windows": [
-            {
-                "calling_window_start_time": "00:00",
-                "calling_window_end_time": "23:59",
-                "retry_delay_seconds": 5,
-            }
-        ],
-        "max_retry_attempts": 2,
-    }
+    return retry_config(2, delay=5)

@@ -13,12 +13,10 @@ recovery skip attempts someone else holds."""
 from __future__ import annotations
 
 import functools
-import json
 import random
 import uuid
-import zoneinfo
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,12 +24,16 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, transition
-from openrevox.domain.retry_config import policy_from_wire
-from openrevox.domain.schedule import RetryPolicy, in_window, next_dial_time
+from openrevox.domain.retry_config import (
+    dialable_at,
+    policy_for,
+    policy_from_text,
+)
+from openrevox.domain.schedule import RetryPolicy, next_dial_time
+from openrevox.store.bulk import grouped_by_columns, insert_rows, unnest_arrays
 from openrevox.store.repositories.calls import CallOrderRecord
 from openrevox.store.tables import (
     assistant_snapshots,
@@ -45,11 +47,9 @@ from openrevox.store.tables import (
     faq_items,
     organizations,
 )
-from openrevox.store.types import UTCDateTime
 
 LIVE_ATTEMPT_STATUSES = ("queued", "ringing", "ongoing")
 DUE_STATUSES = ("scheduled", "queued_for_calling")
-ALL_DAYS = frozenset(range(7))
 # "The attempt is live" without an expanding IN, which executemany cannot take.
 _IS_LIVE = sa.or_(*(call_attempts.c.status == status for status in LIVE_ATTEMPT_STATUSES))
 
@@ -68,22 +68,6 @@ class ClaimedAttempt:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed_policy(config: str | bytes, timezone: str) -> RetryPolicy:
-    return policy_from_wire(orjson.loads(config), zoneinfo.ZoneInfo(timezone))
-
-
-def policy_for(config: Mapping[str, Any], timezone: str) -> RetryPolicy:
-    """The order's RetryPolicy. Orders of a campaign or an assistant share their config:
-    it is parsed once per process (a RetryPolicy is immutable)."""
-    return _parsed_policy(orjson.dumps(config, option=orjson.OPT_SORT_KEYS), timezone)
-
-
-def policy_from_text(config: str, timezone: str) -> RetryPolicy:
-    """``policy_for`` from the stored JSON text, without decoding it again on a hit."""
-    return _parsed_policy(config, timezone)
-
-
-@functools.lru_cache(maxsize=4096)
 def _config_from_text(config: str) -> dict[str, Any]:
     # Shared by the records of every order with this configuration: never mutate it.
     loaded: dict[str, Any] = orjson.loads(config)
@@ -92,17 +76,6 @@ def _config_from_text(config: str) -> dict[str, Any]:
 
 def policy_of(order: CallOrderRecord) -> RetryPolicy:
     return policy_for(order.call_retry_config, order.timezone)
-
-
-@functools.lru_cache(maxsize=4096)
-def _always_open(policy: RetryPolicy) -> bool:
-    # A window whose end equals its start lasts 24 hours; on every day, back to back.
-    return policy.allowed_days == ALL_DAYS and any(w.start == w.end for w in policy.windows)
-
-
-def dialable_at(policy: RetryPolicy, at: datetime) -> bool:
-    """``schedule.in_window``, with the all-day, all-week policy answered at once."""
-    return _always_open(policy) or in_window(policy, at)
 
 
 # -- claiming ---------------------------------------------------------------------------
@@ -454,52 +427,6 @@ async def claim_due(
 # the whole batch, no per-row parameter processing. SQLite runs executemany in-process.
 
 
-@functools.lru_cache(maxsize=256)
-def _pg_element(column: sa.Column[Any]) -> tuple[str, str, bool]:
-    """(array type of the parameter, cast from its element to the column, JSON?) on
-    PostgreSQL."""
-    kind = column.type
-    if isinstance(kind, sa.JSON):
-        return "text[]", "::jsonb", True
-    if isinstance(kind, sa.Boolean):
-        return "boolean[]", "", False
-    if isinstance(kind, sa.Integer):
-        return "integer[]", "", False
-    if isinstance(kind, UTCDateTime):
-        return "timestamptz[]", "", False
-    return "text[]", "", False
-
-
-def _unnest(
-    table: sa.Table, columns: Mapping[str, list[Any]]
-) -> tuple[str, list[str], dict[str, Any]]:
-    """``unnest(...) AS v(keys)`` of one array per column, each value cast to its
-    column's type (``v."key"...``), and the array parameters."""
-    arrays: dict[str, Any] = {}
-    arguments, values = [], []
-    for index, (key, items) in enumerate(columns.items()):
-        array, cast, is_json = _pg_element(table.c[key])
-        if is_json:
-            items = [None if item is None else json.dumps(item) for item in items]
-        arrays[f"a{index}"] = items
-        arguments.append(f"CAST(:a{index} AS {array})")
-        values.append(f'v."{key}"{cast}')
-    names = ", ".join(f'"{key}"' for key in columns)
-    return f"unnest({', '.join(arguments)}) AS v({names})", values, arrays
-
-
-def _grouped(
-    changes: Mapping[str, Mapping[str, Any]],
-) -> dict[tuple[str, ...], tuple[list[str], list[Mapping[str, Any]]]]:
-    """Rows by their set of columns: (ids, values) for each."""
-    groups: dict[tuple[str, ...], tuple[list[str], list[Mapping[str, Any]]]] = {}
-    for row_id, values in changes.items():
-        ids, rows = groups.setdefault(tuple(values), ([], []))
-        ids.append(row_id)
-        rows.append(values)
-    return groups
-
-
 async def _update_by_id(
     conn: AsyncConnection,
     table: sa.Table,
@@ -521,10 +448,10 @@ async def _update_by_id(
         )
         found = {r.id for r in live}
         changes = {key: values for key, values in changes.items() if key in found}
-    for keys, (ids, rows) in _grouped(changes).items():
+    for keys, (ids, rows) in grouped_by_columns(changes).items():
         if conn.dialect.name == "postgresql":
             columns = {"id": ids, **{key: [row[key] for row in rows] for key in keys}}
-            source, values, params = _unnest(table, columns)
+            source, values, params = unnest_arrays(table, columns)
             sets = [f'"{key}" = {value}' for key, value in zip(keys, values[1:], strict=True)]
             for index, (key, value) in enumerate((also or {}).items()):
                 sets.append(f'"{key}" = :c{index}')
@@ -550,39 +477,6 @@ async def _update_by_id(
         )
         written.update(ids)
     return written
-
-
-async def insert_rows(
-    conn: AsyncConnection,
-    table: sa.Table,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    skip_conflicts: bool = False,
-    returning: sa.Column[Any] | None = None,
-) -> list[Any]:
-    """Insert rows that all have the same keys; ``skip_conflicts``: rows whose key is
-    taken are left out; ``returning``: that column of the rows inserted."""
-    if not rows:
-        return []
-    keys = tuple(rows[0])
-    if conn.dialect.name == "postgresql":
-        source, values, params = _unnest(table, {key: [row[key] for row in rows] for key in keys})
-        names = ", ".join(f'"{key}"' for key in keys)
-        sql = f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM {source}"
-        if skip_conflicts:
-            sql += " ON CONFLICT DO NOTHING"
-        if returning is not None:
-            sql += f' RETURNING "{returning.name}"'
-        result = await conn.execute(sa.text(sql), params)
-        return list(result.scalars()) if returning is not None else []
-    statement: Any = sa.insert(table)
-    if skip_conflicts:
-        statement = sqlite_dialect.insert(table).on_conflict_do_nothing()
-    if returning is not None:
-        statement = statement.returning(returning)
-        return list((await conn.execute(statement, list(rows))).scalars())
-    await conn.execute(statement, list(rows))
-    return []
 
 
 # -- live attempts ----------------------------------------------------------------------

@@ -9,8 +9,8 @@ import logging
 from typing import Any
 
 from openrevox.domain.clock import Clock
+from openrevox.store.bulk import insert_rows
 from openrevox.store.db import Database
-from openrevox.store.repositories.dispatch import insert_rows
 from openrevox.store.tables import sim_ledger
 from openrevox.telephony.base import CallEvents, CallRequest, CallResult, ConversationFactory
 from openrevox.telephony.sim import person

@@ -1,0 +1,97 @@
+"""Batched writes that are one statement on both databases: executemany on SQLite,
+``unnest()`` of one array per column on PostgreSQL (one round trip for any number of
+rows)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openrevox.store.types import UTCDateTime
+
+
+@functools.lru_cache(maxsize=256)
+def _pg_element(column: sa.Column[Any]) -> tuple[str, str, bool]:
+    """(array type of the parameter, cast from its element to the column, JSON?) on
+    PostgreSQL."""
+    kind = column.type
+    if isinstance(kind, sa.JSON):
+        return "text[]", "::jsonb", True
+    if isinstance(kind, sa.Boolean):
+        return "boolean[]", "", False
+    if isinstance(kind, sa.Integer):
+        return "integer[]", "", False
+    if isinstance(kind, UTCDateTime):
+        return "timestamptz[]", "", False
+    return "text[]", "", False
+
+
+def unnest_arrays(
+    table: sa.Table, columns: Mapping[str, list[Any]]
+) -> tuple[str, list[str], dict[str, Any]]:
+    """``unnest(...) AS v(keys)`` of one array per column, each value cast to its
+    column's type (``v."key"...``), and the array parameters."""
+    arrays: dict[str, Any] = {}
+    arguments, values = [], []
+    for index, (key, items) in enumerate(columns.items()):
+        array, cast, is_json = _pg_element(table.c[key])
+        if is_json:
+            items = [None if item is None else orjson.dumps(item).decode() for item in items]
+        arrays[f"a{index}"] = items
+        arguments.append(f"CAST(:a{index} AS {array})")
+        values.append(f'v."{key}"{cast}')
+    names = ", ".join(f'"{key}"' for key in columns)
+    return f"unnest({', '.join(arguments)}) AS v({names})", values, arrays
+
+
+def grouped_by_columns(
+    changes: Mapping[str, Mapping[str, Any]],
+) -> dict[tuple[str, ...], tuple[list[str], list[Mapping[str, Any]]]]:
+    """Rows by their set of columns: (ids, values) for each."""
+    groups: dict[tuple[str, ...], tuple[list[str], list[Mapping[str, Any]]]] = {}
+    for row_id, values in changes.items():
+        ids, rows = groups.setdefault(tuple(values), ([], []))
+        ids.append(row_id)
+        rows.append(values)
+    return groups
+
+
+async def insert_rows(
+    conn: AsyncConnection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_conflicts: bool = False,
+    returning: sa.Column[Any] | None = None,
+) -> list[Any]:
+    """Insert rows that all have the same keys; ``skip_conflicts``: rows whose key is
+    taken are left out; ``returning``: that column of the rows inserted."""
+    if not rows:
+        return []
+    keys = tuple(rows[0])
+    if conn.dialect.name == "postgresql":
+        source, values, params = unnest_arrays(
+            table, {key: [row[key] for row in rows] for key in keys}
+        )
+        names = ", ".join(f'"{key}"' for key in keys)
+        sql = f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM {source}"
+        if skip_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        if returning is not None:
+            sql += f' RETURNING "{returning.name}"'
+        result = await conn.execute(sa.text(sql), params)
+        return list(result.scalars()) if returning is not None else []
+    statement: Any = sa.insert(table)
+    if skip_conflicts:
+        statement = sqlite_dialect.insert(table).on_conflict_do_nothing()
+    if returning is not None:
+        statement = statement.returning(returning)
+        return list((await conn.execute(statement, list(rows))).scalars())
+    await conn.execute(statement, list(rows))
+    return []
