@@ -46,6 +46,13 @@ class Settings:
     telephony_provider: str = "sim"
     llm_base_url: str | None = None
     llm_api_key: str | None = None
+    # JSON: dedicated-instance name -> {"base_url", "api_key"?, "model"?}
+    llm_endpoints: str | None = None
+    llm_timeout_seconds: float = 15.0
+    openrouter_api_key: str | None = None
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    calendly_api_key: str | None = None
+    calendly_base_url: str = "https://api.calendly.com"
     auth_cache_seconds: float = 5.0
     rate_limit_per_second: float = 100.0
     rate_limit_burst: float = 200.0
@@ -84,7 +91,8 @@ class Settings:
 
     @property
     def llm_configured(self) -> bool:
-        return self.llm_base_url is not None
+        """A default LLM endpoint (dedicated instances map to it unless named)."""
+        return self.llm_base_url is not None or bool(self.llm_endpoints)
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -100,6 +108,12 @@ class Settings:
             telephony_provider=_env("TELEPHONY", "sim") or "sim",
             llm_base_url=_env("LLM_BASE_URL"),
             llm_api_key=_env("LLM_API_KEY"),
+            llm_endpoints=_env("LLM_ENDPOINTS"),
+            llm_timeout_seconds=_positive("LLM_TIMEOUT_SECONDS", 15.0),
+            openrouter_api_key=_env("OPENROUTER_API_KEY"),
+            openrouter_base_url=_env("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1") or "",
+            calendly_api_key=_env("CALENDLY_API_KEY"),
+            calendly_base_url=_env("CALENDLY_BASE_URL", "https://api.calendly.com") or "",
             auth_cache_seconds=_env_float("AUTH_CACHE_SECONDS", 5.0),
             rate_limit_per_second=_env_float("RATE_LIMIT_PER_SECOND", 100.0),
             rate_limit_burst=_env_float("RATE_LIMIT_BURST", 200.0),

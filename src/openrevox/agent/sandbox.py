@@ -19,6 +19,7 @@ from openrevox.telephony.base import (
     ConversationOutcome,
     EndedBy,
     Line,
+    Transcript,
     TranscriptEntry,
 )
 
@@ -27,11 +28,17 @@ LISTEN_FIRST = 3.0  # seconds the agent listens after answer, to catch machines
 
 
 class _Call:
-    def __init__(self, request: CallRequest, line: Line, seconds: Callable[[float], float]) -> None:
+    def __init__(
+        self,
+        request: CallRequest,
+        line: Line,
+        seconds: Callable[[float], float],
+        transcript: Transcript,
+    ) -> None:
         self.assistant = request.assistant
         self.variables = request.prompt_variables
         self.line = line
-        self.transcript: list[TranscriptEntry] = []
+        self.transcript = transcript
         self.heard_person = False
         self.output: dict[str, Any] = {}
         self.outcome: str | None = None
@@ -95,9 +102,13 @@ class _Call:
 
 class SandboxAgent:
     async def run(
-        self, request: CallRequest, line: Line, seconds: Callable[[float], float]
+        self,
+        request: CallRequest,
+        line: Line,
+        seconds: Callable[[float], float],
+        transcript: Transcript,
     ) -> ConversationOutcome:
-        call = _Call(request, line, seconds)
+        call = _Call(request, line, seconds, transcript)
         assistant = request.assistant
         await asyncio.sleep(seconds(float(assistant.get("first_sentence_delay_ms") or 0) / 1000))
         first = await call.hear(LISTEN_FIRST)

@@ -50,7 +50,8 @@ def _attempt_end(finished: Finished, now: datetime) -> dict[str, Any]:
         "dial_error": result.dial_error,
         "result": result.result,
         "ended_by": result.ended_by,
-        "end_reason": "provider_error" if error else result.end_reason,
+        # A fault the agent reported keeps its own reason (``llm_timeout``...).
+        "end_reason": (result.end_reason or "provider_error") if error else result.end_reason,
         "handled_by_ai": result.answered_at is not None,
         "started_at": finished.started_at,
         "answered_at": result.answered_at,
@@ -142,6 +143,8 @@ async def finish_in(
         change["last_result"] = result.result
         if result.outcome is not None:
             change["outcome"] = result.outcome
+        if result.outcome_summary is not None:
+            change["outcome_summary"] = result.outcome_summary
         found = _contact_found(result)
         if found:
             change["contact"] = {**order.contact, **found}

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from openrevox.agent.calendly import Calendly
+from openrevox.agent.llm.endpoints import endpoint_for
+from openrevox.agent.llm.openai_compatible import OpenAICompatibleModel
+from openrevox.agent.llm_agent import LLMAgent
 from openrevox.agent.sandbox import SandboxAgent
 from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
 from openrevox.domain.clock import Clock
 from openrevox.settings import Settings
 from openrevox.store.db import Database
-from openrevox.telephony.base import CallRequest, Conversation
+from openrevox.telephony.base import CallRequest, Conversation, ConversationFactory
 from openrevox.telephony.sim.network import SimulatedNetwork
 
 
 def sandbox_conversation(_request: CallRequest) -> Conversation:
     return SandboxAgent()
+
+
+def conversations(settings: Settings) -> ConversationFactory:
+    """The agent of each answered call: the LLM agent when an endpoint serves the
+    assistant's ``llm_model``, else the sandbox agent (simulated calls only: a call to a
+    real carrier with no LLM is refused at creation)."""
+    calendly = (
+        Calendly(base_url=settings.calendly_base_url, token=settings.calendly_api_key)
+        if settings.calendly_api_key
+        else None
+    )
+
+    def for_request(request: CallRequest) -> Conversation:
+        endpoint = endpoint_for(request.assistant.get("llm_model"), settings)
+        if endpoint is None:
+            return SandboxAgent()
+        model = OpenAICompatibleModel(endpoint, timeout=settings.llm_timeout_seconds)
+        return LLMAgent(model, calendly)
+
+    return for_request
 
 
 def worker_config(settings: Settings) -> WorkerConfig:
@@ -38,7 +62,7 @@ def build_worker(settings: Settings, db: Database, clock: Clock) -> Worker:
         provider=SimulatedNetwork(
             db=db, clock=clock, speed=settings.sim_speed, worker_id=worker_id
         ),
-        conversations=sandbox_conversation,
+        conversations=conversations(settings),
         clock=clock,
         config=worker_config(settings),
         worker_id=worker_id,

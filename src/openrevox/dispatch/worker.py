@@ -30,6 +30,7 @@ from openrevox.telephony.base import (
     CallResult,
     ConversationFactory,
     TelephonyProvider,
+    TranscriptEntry,
 )
 
 log = logging.getLogger("openrevox.worker")
@@ -161,6 +162,9 @@ class _Events:
         self._writer.mark(
             self._attempt_id, {"status": "ongoing", "answered_at": at, "handled_by_ai": True}
         )
+
+    def transcript_changed(self, entries: list[TranscriptEntry]) -> None:
+        self._writer.mark(self._attempt_id, {"transcript": [entry.wire() for entry in entries]})
 
 
 class Worker:
@@ -308,6 +312,7 @@ class Worker:
         platform_error: str | None = None
         try:
             result = await self.provider.place_call(request, events, self.conversations)
+            platform_error = result.platform_error
         except asyncio.CancelledError:
             raise
         except Exception as error:

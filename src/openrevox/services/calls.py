@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openrevox.agent.llm.endpoints import endpoint_for
 from openrevox.api.schemas.call import CallCreate
 from openrevox.api.wire import assistant_wire
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal
@@ -94,13 +95,13 @@ async def create_call(
             "prompt_variables lacks " + ", ".join(missing) + " used by the assistant's prompt",
             param="prompt_variables",
         )
-    custom_llm = (snapshot.get("llm_model") or {}).get("type") == "custom"
-    if reaches_real_carrier(settings, principal, to_number) and not (
-        settings.llm_configured or custom_llm
+    if (
+        reaches_real_carrier(settings, principal, to_number)
+        and endpoint_for(snapshot.get("llm_model"), settings) is None
     ):
         raise InvalidField(
-            "no LLM is configured: the sandbox agent serves simulated calls only "
-            "(use a test key, a sandbox number, or set OPENREVOX_LLM_BASE_URL)",
+            "no LLM serves this assistant's llm_model: the sandbox agent serves simulated "
+            "calls only (use a test key, a sandbox number, or set OPENREVOX_LLM_BASE_URL)",
             param="phone_number",
         )
     if await is_do_not_contact(conn, principal, to_number):

@@ -64,6 +64,24 @@ class TranscriptEntry:
         }
 
 
+class Transcript(list[TranscriptEntry]):
+    """The transcript of a live call: each change is reported as it happens, so that
+    ``GET /call/{id}`` shows a call in progress."""
+
+    def __init__(self, on_change: Callable[[list[TranscriptEntry]], None] | None = None) -> None:
+        super().__init__()
+        self._on_change = on_change
+
+    def append(self, entry: TranscriptEntry) -> None:
+        super().append(entry)
+        self.changed()
+
+    def changed(self) -> None:
+        """Report the transcript again (after an entry was edited in place)."""
+        if self._on_change is not None:
+            self._on_change(self)
+
+
 @dataclass(slots=True)
 class CallResult:
     """What a finished attempt reports back to the engine."""
@@ -80,6 +98,10 @@ class CallResult:
     outcome: str | None = None
     structured_output: dict[str, Any] | None = None
     unanswered_questions: tuple[str, ...] = ()
+    outcome_summary: str | None = None
+    # The platform failed mid-call (LLM, TTS, STT): the attempt ends ``error`` with this
+    # reason and the order's retry policy applies.
+    platform_error: str | None = None
 
 
 class CallEvents(Protocol):
@@ -87,6 +109,9 @@ class CallEvents(Protocol):
 
     async def ringing(self, at: datetime) -> None: ...
     async def answered(self, at: datetime) -> None: ...
+    def transcript_changed(self, entries: list[TranscriptEntry]) -> None:
+        """The transcript so far (called often: the engine coalesces the writes)."""
+        ...
 
 
 class Line(Protocol):
@@ -120,15 +145,22 @@ class ConversationOutcome:
     outcome: str | None = None
     structured_output: dict[str, Any] | None = None
     unanswered_questions: tuple[str, ...] = ()
+    outcome_summary: str | None = None
+    error: str | None = None  # a platform fault ended the call (``llm_timeout``...)
 
 
 class Conversation(Protocol):
     """The agent of one answered call."""
 
     async def run(
-        self, request: CallRequest, line: Line, seconds: Callable[[float], float]
+        self,
+        request: CallRequest,
+        line: Line,
+        seconds: Callable[[float], float],
+        transcript: Transcript,
     ) -> ConversationOutcome:
-        """Hold the conversation; ``seconds`` scales a real duration to this network's."""
+        """Hold the conversation, writing to ``transcript`` as it goes; ``seconds``
+        scales a real duration to this network's."""
         ...
 
 

@@ -8,6 +8,24 @@ from dataclasses import dataclass, field
 HANGUP = object()
 
 
+async def next_item(queue: asyncio.Queue[object], within: float) -> object:
+    """The queue's next item within ``within`` seconds (raises ``TimeoutError``). Unlike
+    ``asyncio.wait_for`` on Python 3.11, never drops an item taken at the very moment
+    the timeout fires."""
+    getter = asyncio.ensure_future(queue.get())
+    done, _ = await asyncio.wait({getter}, timeout=within)
+    if getter in done:
+        return getter.result()
+    getter.cancel()
+    try:
+        return await getter  # it may have taken an item before the cancellation landed
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+        raise TimeoutError from None
+
+
 @dataclass(slots=True)
 class Utterance:
     text: str
@@ -34,7 +52,7 @@ class SimLine:
         if self.person_hung_up and self.to_agent.empty():
             return None
         try:
-            item = await asyncio.wait_for(self.to_agent.get(), self.scaled(wait))
+            item = await next_item(self.to_agent, self.scaled(wait))
         except TimeoutError:
             return None
         if item is HANGUP:
@@ -78,7 +96,7 @@ class SimLine:
 
     async def person_hears(self, wait: float) -> Utterance | None:
         try:
-            item = await asyncio.wait_for(self.to_person.get(), self.scaled(wait))
+            item = await next_item(self.to_person, self.scaled(wait))
         except TimeoutError:
             return None
         return None if item is HANGUP else item  # type: ignore[return-value]

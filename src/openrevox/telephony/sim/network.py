@@ -12,7 +12,13 @@ from openrevox.domain.clock import Clock
 from openrevox.store.bulk import insert_rows
 from openrevox.store.db import Database
 from openrevox.store.tables import sim_ledger
-from openrevox.telephony.base import CallEvents, CallRequest, CallResult, ConversationFactory
+from openrevox.telephony.base import (
+    CallEvents,
+    CallRequest,
+    CallResult,
+    ConversationFactory,
+    Transcript,
+)
 from openrevox.telephony.sim import person
 from openrevox.telephony.sim.line import SimLine
 from openrevox.telephony.sim.personas import behaviour_for
@@ -145,7 +151,8 @@ class SimulatedNetwork:
         line = SimLine(speed=self.speed)
         callee = asyncio.create_task(person.play(behaviour.persona or "00", line))
         try:
-            outcome = await conversation(request).run(request, line, self.seconds)
+            transcript = Transcript(events.transcript_changed)
+            outcome = await conversation(request).run(request, line, self.seconds, transcript)
         finally:
             if not line.agent_hung_up:
                 await line.hang_up()
@@ -164,4 +171,6 @@ class SimulatedNetwork:
             outcome=outcome.outcome,
             structured_output=outcome.structured_output,
             unanswered_questions=outcome.unanswered_questions,
+            outcome_summary=outcome.outcome_summary,
+            platform_error=outcome.error,
         )
