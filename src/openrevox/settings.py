@@ -89,11 +89,6 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    @property
-    def llm_configured(self) -> bool:
-        """A default LLM endpoint (dedicated instances map to it unless named)."""
-        return self.llm_base_url is not None or bool(self.llm_endpoints)
-
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 

@@ -58,6 +58,7 @@ def llm_engine(
         openrouter_api_key=fake_openai.api_key,
         calendly_base_url=fake_calendly.url,
         calendly_api_key=fake_calendly.api_key,
+        webhook_allow_hosts=("127.0.0.1",),  # the fakes' custom endpoint is on loopback
     )
     live = LiveServer(settings, embedded_worker=True).start()
     yield live

@@ -205,6 +205,15 @@ def test_custom_endpoint_of_the_assistant(llm_caller: revox.Revox, fake_openai: 
     assert fake_openai.chat_requests()[0]["model"] == "meta-llama/llama-3-70b"
 
 
+def test_custom_endpoint_on_a_private_address_is_refused(llm_caller: revox.Revox) -> None:
+    llm = {"type": "custom", "api_url": "http://10.0.0.7/v1", "api_key": "k", "model_name": "m"}
+    try:
+        llm_caller.assistants.create(name="x", prompt="p", llm_model=llm)  # type: ignore[arg-type]
+        raise AssertionError("a private LLM endpoint was accepted")
+    except revox.UnprocessableEntityError as error:
+        assert "llm_model.api_url" in str(error.body)
+
+
 def test_llm_error_mid_call_ends_the_attempt_and_retries(
     llm_caller: revox.Revox, fake_openai: FakeOpenAI
 ) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from openrevox.agent import understanding as understand
 from openrevox.domain.prompts import interpolate
+from openrevox.results.structured_output import coerce
 from openrevox.telephony.base import (
     CallRequest,
     ConversationOutcome,
@@ -89,7 +90,9 @@ class _Call:
             transcript=self.transcript,
             do_not_contact=self.do_not_contact,
             outcome=self.outcome,
-            structured_output=self.output or None,
+            structured_output=coerce(
+                self.assistant.get("structured_output_config") or [], self.output
+            ),
             unanswered_questions=tuple(self.unanswered),
         )
 

@@ -26,7 +26,7 @@ def check_url(url: str, allow_hosts: tuple[str, ...]) -> str | None:
     """A reason to refuse ``url`` from its text alone (scheme, literal address), or None."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "webhook URLs must be http:// or https:// with a host"
+        return "the URL must be http:// or https:// with a host"
     host = parts.hostname.lower()
     if host in allow_hosts:
         return None

@@ -34,11 +34,18 @@ async def check_config(
     allow_hosts: tuple[str, ...] = (),
 ) -> None:
     """E.164 for transfer destinations; the caller id must be one of the organization's;
-    the webhook may not target a private address (unless admitted)."""
+    the webhook and a custom LLM endpoint may not target a private address (unless
+    admitted)."""
     if config.get("webhook_url"):
         reason = check_url(config["webhook_url"], allow_hosts)
         if reason:
             raise InvalidField(reason, param="webhook_url")
+    llm_model = config.get("llm_model") or {}
+    if llm_model.get("type") == "custom" and llm_model.get("api_url"):
+        # The worker sends the conversation there and speaks the answer: no SSRF.
+        reason = check_url(str(llm_model["api_url"]), allow_hosts)
+        if reason:
+            raise InvalidField(reason, param="llm_model.api_url")
     for index, destination in enumerate(config.get("transfer_destinations") or []):
         try:
             destination["phone_number"] = normalize_e164(
