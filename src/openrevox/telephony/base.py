@@ -104,6 +104,15 @@ class CallResult:
     platform_error: str | None = None
 
 
+class LineFault(Exception):
+    """The line's media failed mid-call (speech synthesis, recognition, transport): the
+    attempt ends ``error`` with ``reason`` and the order's retry policy applies."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
 class CallEvents(Protocol):
     """Progress a provider reports while the attempt runs (persisted by the engine)."""
 

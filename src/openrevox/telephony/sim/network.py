@@ -17,6 +17,8 @@ from openrevox.telephony.base import (
     CallRequest,
     CallResult,
     ConversationFactory,
+    ConversationOutcome,
+    LineFault,
     Transcript,
 )
 from openrevox.telephony.sim import person
@@ -153,6 +155,16 @@ class SimulatedNetwork:
         try:
             transcript = Transcript(events.transcript_changed)
             outcome = await conversation(request).run(request, line, self.seconds, transcript)
+        except LineFault as fault:
+            log.warning("attempt %s: the line failed: %s", request.attempt_id, fault)
+            heard = any(entry.role == "user" for entry in transcript)
+            outcome = ConversationOutcome(
+                result="human" if heard else "unknown",
+                ended_by="system",
+                end_reason=fault.reason,
+                transcript=transcript,
+                error=fault.reason,
+            )
         finally:
             if not line.agent_hung_up:
                 await line.hang_up()
