@@ -96,6 +96,8 @@ def decide(request: dict[str, Any]) -> Decision:
         if "check_availability" in offered:
             return Decision("Let me check the calendar.", [("check_availability", {})])
         return Decision("I can't book meetings myself, but a colleague will follow up.")
+    if "who is this" in text:
+        return Decision("Sorry! I'm the assistant calling on behalf of Acme.")
     if "goodbye" in text:
         return Decision("Goodbye!", [("end_call", {})])
     opening = "" if spoke_before else _greeting(system) + " "
@@ -103,8 +105,7 @@ def decide(request: dict[str, Any]) -> Decision:
         for question, answer in _faq(system):
             if set(re.findall(r"\w{5,}", question.lower())) & set(re.findall(r"\w{5,}", text)):
                 return Decision(answer)
-        if not re.search(r"who is this", text):
-            return Decision("", [("record_unanswered_question", {"question": said})])
+        return Decision("", [("record_unanswered_question", {"question": said})])
     asked = _asked(messages)
     for wanted in _wanted_fields(system):
         if wanted.lower() not in asked:

@@ -108,11 +108,14 @@ def test_07_stop_calling_me_puts_the_number_on_the_list(caller: revox.Revox) -> 
         pass
 
 
-def test_08_interruption_is_answered(caller: revox.Revox) -> None:
-    attempt = call(caller, "08").call_attempts[0]
-    assert attempt.result == "human"
-    said = [e.content for e in attempt.transcript if e.role == "user"]
-    assert any("interrupt" in text for text in said)
+def test_08_interrupted_mid_sentence_the_agent_stops_and_answers(caller: revox.Revox) -> None:
+    entries = call(caller, "08").call_attempts[0].transcript
+    first = next(e for e in entries if e.role == "assistant")
+    full = "Hello, this is Acme calling about our spring offer."
+    assert first.content != full and full.startswith(first.content)  # only what was said
+    cut_in = next(i for i, e in enumerate(entries) if "interrupt" in e.content)
+    assert entries[cut_in].role == "user"
+    assert any(e.role == "assistant" for e in entries[cut_in + 1 :])  # then it answers
 
 
 def test_09_silence_gives_up_with_unknown(caller: revox.Revox) -> None:

@@ -112,9 +112,13 @@ class _Call:
         if not await self._wait_for_turn():
             return False
         text = interpolate(text, self.variables)
-        self.transcript.append(TranscriptEntry(role="assistant", content=text))
-        self.messages.append({"role": "assistant", "content": text})
-        await self.line.say(text)
+        entry = TranscriptEntry(role="assistant", content=text)
+        self.transcript.append(entry)
+        said = await self.line.say(text)
+        if said != text:  # cut off: keep what was really said
+            entry.content = said
+            self.transcript.changed()
+        self.messages.append({"role": "assistant", "content": said})
         return True
 
     def tool(self, call: ToolCall, output: str, *, error: bool = False) -> None:
@@ -191,7 +195,12 @@ class _Call:
             else:
                 entry.content = " ".join(spoken)
                 self.transcript.changed()
-            await self.line.say(sentence)
+            said = await self.line.say(sentence)
+            if said != sentence:  # the callee cut in: keep what was really said
+                interrupted = True
+                spoken[-1] = said
+                entry.content = " ".join(part for part in spoken if part)
+                self.transcript.changed()
 
         async for item in self.model.stream(self.messages, self.tools):
             if isinstance(item, TextDelta):

@@ -60,8 +60,12 @@ class _Call:
         if self.expired():
             return False
         text = interpolate(text, self.variables)
-        self.transcript.append(TranscriptEntry(role="assistant", content=text))
-        await self.line.say(text)
+        entry = TranscriptEntry(role="assistant", content=text)
+        self.transcript.append(entry)
+        said = await self.line.say(text)
+        if said != text:  # cut off: the transcript keeps what was really said
+            entry.content = said
+            self.transcript.changed()
         return True
 
     async def hear(self, wait: float) -> str | None:

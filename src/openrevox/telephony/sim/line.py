@@ -42,7 +42,9 @@ class SimLine:
     agent_hung_up: bool = False
     person_hung_up: bool = False
     person_speaking: bool = False
+    agent_speaking: bool = False
     transfers: list[str] = field(default_factory=list)
+    _cut_in: asyncio.Future[None] | None = None  # resolved when the person talks over us
 
     def scaled(self, seconds: float) -> float:
         return seconds / self.speed
@@ -60,11 +62,28 @@ class SimLine:
         assert isinstance(item, Utterance)
         return item.text
 
-    async def say(self, text: str) -> None:
+    async def say(self, text: str) -> str:
+        """Speaking takes time: about 15 characters a second. If the person starts
+        talking meanwhile, the agent is cut off: only the words said so far reach them
+        (and are returned)."""
+        if self.person_hung_up:
+            return ""
+        loop = asyncio.get_running_loop()
+        duration = self.scaled(min(len(text) / 15.0, 8.0))
+        started, cut_in = loop.time(), loop.create_future()
+        self._cut_in, self.agent_speaking = cut_in, True
+        try:
+            await asyncio.wait({cut_in}, timeout=duration)
+        finally:
+            self._cut_in, self.agent_speaking = None, False
+        said = text
+        if cut_in.done() and duration > 0:
+            words = text.split()
+            share = min((loop.time() - started) / duration, 1.0)
+            said = " ".join(words[: max(1, int(len(words) * share))])
         if not self.person_hung_up:
-            # Speaking takes time: about 15 characters a second.
-            await asyncio.sleep(self.scaled(min(len(text) / 15.0, 8.0)))
-            await self.to_person.put(Utterance(text))
+            await self.to_person.put(Utterance(said))
+        return said
 
     async def send_dtmf(self, digits: str) -> None:
         await self.to_person.put(Utterance("", dtmf=digits))
@@ -88,11 +107,22 @@ class SimLine:
     # -- the simulated person's side --
     async def person_says(self, text: str) -> None:
         self.person_speaking = True
+        if self._cut_in is not None and not self._cut_in.done():
+            self._cut_in.set_result(None)
         try:
             await asyncio.sleep(self.scaled(min(len(text) / 15.0, 8.0)))
         finally:
             self.person_speaking = False
         await self.to_agent.put(Utterance(text))
+
+    async def person_waits_for_the_agent_to_speak(self, wait: float) -> bool:
+        """Until the agent is mid-sentence (True), or ``wait`` seconds passed."""
+        deadline = asyncio.get_running_loop().time() + self.scaled(wait)
+        while not self.agent_speaking:
+            if asyncio.get_running_loop().time() >= deadline or self.agent_hung_up:
+                return False
+            await asyncio.sleep(self.scaled(0.05))
+        return True
 
     async def person_hears(self, wait: float) -> Utterance | None:
         try:

@@ -3,6 +3,7 @@ reacts to what the agent says (SANDBOX.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from openrevox.telephony.sim.line import SimLine, Utterance
@@ -92,8 +93,12 @@ async def _stop_calling(line: SimLine) -> None:
 
 
 async def _interrupts(line: SimLine) -> None:
+    """Cuts in once the agent is mid-sentence."""
     await line.person_says("Hello?")
+    if await line.person_waits_for_the_agent_to_speak(LISTEN):
+        await asyncio.sleep(line.scaled(0.6))
     await line.person_says("Wait, wait, sorry to interrupt: who is this exactly?")
+    await line.person_hears(LISTEN)  # what the agent managed to say before stopping
     await _until_goodbye(line, None)
 
 
