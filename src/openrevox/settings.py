@@ -24,6 +24,13 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+def _fidelity(value: str) -> str:
+    fidelity = value.strip().lower()
+    if fidelity not in ("text", "audio"):
+        raise ValueError(f"OPENREVOX_SIM_FIDELITY must be text or audio, not {value!r}")
+    return fidelity
+
+
 def normalize_database_url(url: str) -> str:
     """Pick the async driver for plain ``postgresql://`` and ``sqlite://`` URLs."""
     for plain, driver in (
@@ -57,6 +64,7 @@ class Settings:
     rate_limit_per_second: float = 100.0
     rate_limit_burst: float = 200.0
     sim_speed: float = 1.0
+    sim_fidelity: str = "text"  # text | audio (real audio through the whole pipeline)
     worker_capacity: int = 200
     lease_seconds: float = 30.0
     recovery_seconds: float = 5.0
@@ -113,6 +121,7 @@ class Settings:
             rate_limit_per_second=_env_float("RATE_LIMIT_PER_SECOND", 100.0),
             rate_limit_burst=_env_float("RATE_LIMIT_BURST", 200.0),
             sim_speed=_env_float("SIM_SPEED", 1.0),
+            sim_fidelity=_fidelity(_env("SIM_FIDELITY", "text") or "text"),
             worker_capacity=int(_env_float("WORKER_CAPACITY", 200)),
             lease_seconds=_positive("LEASE_SECONDS", 30.0),
             recovery_seconds=_positive("RECOVERY_SECONDS", 5.0),

@@ -60,7 +60,11 @@ def build_worker(settings: Settings, db: Database, clock: Clock) -> Worker:
     return Worker(
         db=db,
         provider=SimulatedNetwork(
-            db=db, clock=clock, speed=settings.sim_speed, worker_id=worker_id
+            db=db,
+            clock=clock,
+            speed=settings.sim_speed,
+            worker_id=worker_id,
+            fidelity=settings.sim_fidelity,
         ),
         conversations=conversations(settings),
         clock=clock,

@@ -100,13 +100,22 @@ class _Ledger:
 
 class SimulatedNetwork:
     def __init__(
-        self, *, db: Database, clock: Clock, speed: float = 1.0, worker_id: str = "sim"
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        speed: float = 1.0,
+        worker_id: str = "sim",
+        fidelity: str = "text",
     ) -> None:
         if speed <= 0:
             raise ValueError("the simulated network's speed factor must be positive")
+        if fidelity not in ("text", "audio"):
+            raise ValueError(f"the simulated network's fidelity is text or audio, not {fidelity}")
         self.db = db
         self.clock = clock
         self.speed = speed
+        self.fidelity = fidelity
         self.worker_id = worker_id
         self._ledger = _Ledger(db)
 
@@ -150,11 +159,16 @@ class SimulatedNetwork:
         await asyncio.sleep(self.seconds(ANSWER_AFTER_SECONDS))
         answered_at = self.clock.now()
         await events.answered(answered_at)
-        line = SimLine(speed=self.speed)
+        if self.fidelity == "audio":  # real audio in real time: telephony/sim/audio_line.py
+            from openrevox.telephony.sim.audio_line import AudioSimLine
+
+            line: SimLine = await AudioSimLine.open(request.assistant)
+        else:
+            line = SimLine(speed=self.speed)
         callee = asyncio.create_task(person.play(behaviour.persona or "00", line))
         try:
             transcript = Transcript(events.transcript_changed)
-            outcome = await conversation(request).run(request, line, self.seconds, transcript)
+            outcome = await conversation(request).run(request, line, line.scaled, transcript)
         except LineFault as fault:
             log.warning("attempt %s: the line failed: %s", request.attempt_id, fault)
             heard = any(entry.role == "user" for entry in transcript)

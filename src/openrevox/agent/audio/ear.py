@@ -1,0 +1,262 @@
+"""One side's hearing: the audio it receives becomes utterances.
+
+Per 20 ms tick (driven by the engine) the ear decodes the mu-law frames it received,
+listens for beeps, and hands its complete VAD windows to the engine's batch; with their
+confidences, pipecat's VAD state machine says when speech starts and stops. A turn opens
+when speech starts (with the half second before it, which the VAD needed to be sure)
+and ends after a pause: at ``min_pause`` when the turn model calls the turn complete
+(asked a little earlier, so its verdict is ready), at ``max_pause`` whatever it says.
+The turn's audio then goes to speech-to-text, and the text to the inbox, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Final, Generic, Protocol, TypeVar
+
+import numpy as np
+from pipecat.audio.vad.vad_analyzer import VADState
+
+from openrevox.agent.audio.codec import FRAME_SAMPLES, RATE, Samples, ulaw_decode
+from openrevox.agent.audio.silero import WINDOW
+from openrevox.agent.audio.tones import BEEP_TEXT, BeepDetector
+from openrevox.agent.audio.turn import COMPLETE, SmartTurn
+from openrevox.agent.audio.vad import SileroVAD
+
+log = logging.getLogger("openrevox.audio")
+
+PREROLL_SECONDS: Final = 0.5
+_VOICED: Final = (VADState.STARTING, VADState.SPEAKING)
+T = TypeVar("T")
+
+
+def _windows(seconds: float) -> int:
+    """A duration in VAD windows (32 ms), rounded as pipecat rounds ``stop_secs``."""
+    return round(seconds * RATE / WINDOW)
+
+
+class Transcriber(Protocol):
+    async def transcribe(self, samples: Samples) -> str:
+        """The text of one utterance (8 kHz int16); empty when nothing was recognized."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPolicy:
+    """When a pause ends a turn. ``model`` None: at ``min_pause`` of quiet."""
+
+    model: SmartTurn | None
+    min_pause: float = 0.2  # pipecat: the VAD's stop, then the turn model
+    max_pause: float = 0.8
+    lead: float = 0.15  # the model is asked this long before ``min_pause``
+    max_turn: float = 30.0
+
+
+class Inbox(Generic[T]):
+    """Items delivered in the order their slots were taken, each once it is ready
+    (a transcription finishing late never jumps ahead of a later beep or hang-up)."""
+
+    def __init__(self) -> None:
+        self._slots: deque[asyncio.Future[T | None]] = deque()
+        self._changed = asyncio.Event()
+
+    def put(self, item: T) -> None:
+        slot = self.reserve()
+        slot.set_result(item)
+
+    def reserve(self) -> asyncio.Future[T | None]:
+        """A slot filled later (with None: nothing to deliver)."""
+        slot: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+        slot.add_done_callback(lambda _: self._changed.set())
+        self._slots.append(slot)
+        self._changed.set()
+        return slot
+
+    @property
+    def empty(self) -> bool:
+        return not self._slots
+
+    @property
+    def waiting(self) -> bool:
+        """A slot is taken but not filled yet."""
+        return any(not slot.done() for slot in self._slots)
+
+    async def get(self, within: float) -> T | None:
+        """The next item, or None after ``within`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            while self._slots and self._slots[0].done():
+                slot = self._slots.popleft()
+                item = None if slot.cancelled() else slot.result()
+                if item is not None:
+                    return item
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return None
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    def cancel(self) -> None:
+        for slot in self._slots:
+            slot.cancel()
+
+
+class Ear:
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        inbox: Inbox[object],
+        *,
+        turns: TurnPolicy,
+        vad: SileroVAD | None = None,
+        on_speech_start: Callable[[], None] | None = None,
+        on_event: Callable[[str], None] | None = None,
+        name: str = "ear",
+    ) -> None:
+        self.name = name
+        self.vad = vad or SileroVAD()
+        self._transcriber = transcriber
+        self.inbox = inbox
+        self._turns = turns
+        self._on_speech_start = on_speech_start
+        self._on_event = on_event  # "speech_stopped", "turn_ended" (for benchmarks)
+        self._received: list[bytes] = []
+        self._preroll: deque[Samples] = deque(maxlen=round(PREROLL_SECONDS * RATE / FRAME_SAMPLES))
+        self._turn: list[Samples] | None = None
+        self._turn_samples = 0
+        self._pause = 0  # VAD windows since the last voiced one
+        self._state = VADState.QUIET
+        self._verdict: Future[float] | None = None
+        self._beeps = BeepDetector()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop = asyncio.get_running_loop()
+
+    @property
+    def hearing(self) -> bool:
+        """Someone is talking: a turn is open or still being transcribed."""
+        return self._turn is not None or self.inbox.waiting
+
+    def receive(self, frame: bytes) -> None:
+        self._received.append(frame)
+
+    # -- engine side --
+
+    def windows(self) -> list[Samples]:
+        if not self._received:
+            return []
+        samples = ulaw_decode(b"".join(self._received))
+        self._received.clear()
+        for start in range(0, len(samples) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+            frame = samples[start : start + FRAME_SAMPLES]
+            if self._beeps.feed(frame):
+                self._beep()
+            if self._turn is not None:
+                self._turn.append(frame)
+                self._turn_samples += len(frame)
+            else:
+                self._preroll.append(frame)
+        return self.vad.windows(samples)
+
+    def advance(self, windows: Sequence[Samples], confidences: Sequence[float]) -> None:
+        for state in self.vad.advance(windows, confidences):
+            if state in _VOICED and not self._beeps.in_tone:
+                self._pause = 0
+                self._verdict = None
+                if state == VADState.SPEAKING and self._turn is None:
+                    self._open_turn()
+            else:
+                self._pause += 1
+            if state == VADState.QUIET and self._state != VADState.QUIET and self._on_event:
+                self._on_event("speech_stopped")
+            self._state = state
+        if self._turn is not None:
+            self._consider_end()
+
+    # -- turns --
+
+    def _open_turn(self) -> None:
+        self._turn = list(self._preroll)
+        self._turn_samples = sum(len(frame) for frame in self._turn)
+        self._preroll.clear()
+        log.debug("%s: speech started", self.name)
+        if self._on_speech_start is not None:
+            self._on_speech_start()
+
+    def _consider_end(self) -> None:
+        turns = self._turns
+        pause = self._pause
+        if self._turn_samples / RATE >= turns.max_turn or pause >= _windows(turns.max_pause):
+            self._end_turn()
+            return
+        quiet = self.vad.state == VADState.QUIET
+        if turns.model is None:
+            if pause >= _windows(turns.min_pause) and quiet:
+                self._end_turn()
+            return
+        if self._verdict is None and pause >= max(_windows(turns.min_pause - turns.lead), 1):
+            asked = self._verdict = turns.model.predict(self._audio())
+            asked.add_done_callback(
+                lambda done: self._loop.call_soon_threadsafe(self._on_verdict, done)
+            )
+        verdict = self._verdict
+        if (
+            verdict is not None
+            and verdict.done()
+            and pause >= _windows(turns.min_pause)
+            and quiet
+            and verdict.result() >= COMPLETE
+        ):
+            self._end_turn()
+
+    def _on_verdict(self, verdict: Future[float]) -> None:
+        if verdict is self._verdict and self._turn is not None:
+            self._consider_end()
+
+    def _audio(self) -> Samples:
+        return np.concatenate(self._turn) if self._turn else np.zeros(0, dtype=np.int16)
+
+    def _end_turn(self, trim: int = 0) -> None:
+        audio = self._audio()
+        log.debug(
+            "%s: turn ended after %.2f s (pause %.2f s)",
+            self.name, len(audio) / RATE, self._pause * WINDOW / RATE,
+        )  # fmt: skip
+        if trim:
+            audio = audio[: max(len(audio) - trim, 0)]
+        self._turn = None
+        self._verdict = None
+        if self._on_event is not None:
+            self._on_event("turn_ended")
+        slot = self.inbox.reserve()
+        task = self._loop.create_task(self._transcribe(audio, slot))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _transcribe(self, audio: Samples, slot: asyncio.Future[object | None]) -> None:
+        try:
+            text = (await self._transcriber.transcribe(audio)).strip()
+        except Exception:
+            log.exception("%s: speech to text failed", self.name)
+            text = ""
+        log.debug("%s: heard %r", self.name, text)
+        if not slot.done():
+            slot.set_result(text or None)
+
+    def _beep(self) -> None:
+        log.debug("%s: beep", self.name)
+        if self._turn is not None:  # the greeting before the beep is one utterance
+            self._end_turn(trim=FRAME_SAMPLES * 5)
+        self.inbox.put(BEEP_TEXT)
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self.inbox.cancel()

@@ -1,0 +1,153 @@
+"""The agent's ``Line`` at audio fidelity.
+
+The agent's logic (the sandbox agent, an LLM agent) talks to a ``telephony.base.Line``
+and never sees audio: ``say`` is synthesized and streamed as paced mu-law frames,
+``hear`` returns the callee's next utterance as VAD, the turn model and pocketsphinx
+heard it, ``callee_speaking`` is true from the moment the VAD hears the callee start
+until their utterance is transcribed, DTMF travels out of band (as RFC 2833 sends it).
+
+Barge-in: when the callee starts speaking while the agent talks, the agent stops at
+once, and ``say`` returns the words really said, which is what the transcript keeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openrevox.agent.audio.ambience import ambience_for
+from openrevox.agent.audio.ear import Ear, Inbox, Transcriber, TurnPolicy
+from openrevox.agent.audio.engine import AudioEngine
+from openrevox.agent.audio.mouth import Mouth, SpeechSource
+from openrevox.agent.audio.side import CallSide
+from openrevox.agent.audio.silero import shared_silero
+from openrevox.agent.audio.stt import PocketsphinxTranscriber, shared_recognizer
+from openrevox.agent.audio.tts import Style, Synthesizer, voice_speed
+from openrevox.agent.audio.turn import shared_smart_turn
+from openrevox.agent.audio.wire import Dtmf, Hangup, Port, Transfer
+
+
+def callee_hints(assistant: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the callee is likely to say, from the assistant (phrase hints for the agent's
+    recognizer, as STT services take them): FAQ questions, the fields asked for and
+    their options, the assistant's name."""
+    hints: list[str] = []
+    for item in assistant.get("faq_items") or []:
+        hints.append(str(item.get("question") or ""))
+    for field in assistant.get("structured_output_config") or []:
+        hints.append(str(field.get("description") or field.get("name", "")).replace("_", " "))
+        hints.extend(str(option) for option in field.get("enum_options") or [])
+    hints.append(str(assistant.get("name") or ""))
+    return tuple(hint for hint in hints if hint.strip())
+
+
+class AudioLine:
+    """The agent's side of an audio call (a ``telephony.base.Line``)."""
+
+    def __init__(self, side: CallSide, *, barge_in: bool = True) -> None:
+        self.side = side
+        self.barge_in = barge_in
+        self.transfers: list[str] = []
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        engine: AudioEngine,
+        port: Port,
+        assistant: Mapping[str, Any],
+        *,
+        turns: TurnPolicy,
+        transcriber: Transcriber | None = None,
+        voice: SpeechSource | None = None,
+    ) -> AudioLine:
+        """The agent's side for ``assistant`` (voice speed, background sound, hints),
+        not yet attached to the engine."""
+        mouth = Mouth(
+            voice,
+            Style(speed=voice_speed(assistant.get("voice"))),
+            background=ambience_for(
+                assistant.get("background_sound"), assistant.get("background_sound_volume")
+            ),
+        )
+        line: AudioLine | None = None
+
+        def barge_in() -> None:
+            if line is not None and line.barge_in and mouth.speaking:
+                mouth.interrupt()
+
+        ear = Ear(
+            transcriber or PocketsphinxTranscriber(shared_recognizer(callee_hints(assistant))),
+            Inbox(),
+            turns=turns,
+            on_speech_start=barge_in,
+            name="agent's ear",
+        )
+        line = cls(CallSide(engine, mouth, ear, port))
+        return line
+
+    # -- telephony.base.Line --
+
+    async def hear(self, wait: float) -> str | None:
+        side = self.side
+        if side.other_hung_up and side.ear.inbox.empty and not side.ear.hearing:
+            return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            item = await side.ear.inbox.get(max(deadline - loop.time(), 0.0))
+            if item is None or isinstance(item, Hangup):
+                return None
+            if isinstance(item, str):
+                return item
+
+    async def say(self, text: str) -> str:
+        if self._closed or self.side.other_hung_up:
+            return ""
+        return await self.side.mouth.say(text)
+
+    async def send_dtmf(self, digits: str) -> None:
+        self.side.port.send_event(Dtmf(digits))
+
+    async def transfer(self, number: str) -> bool:
+        self.transfers.append(number)
+        self.side.port.send_event(Transfer(number))
+        return True
+
+    async def hang_up(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.side.port.send_event(Hangup())
+            self.side.close()
+
+    @property
+    def callee_hung_up(self) -> bool:
+        return self.side.other_hung_up
+
+    @property
+    def callee_speaking(self) -> bool:
+        return self.side.ear.hearing
+
+
+def agent_hints(assistant: Mapping[str, Any]) -> Sequence[str]:
+    """What the agent is likely to say (phrase hints for a simulated callee's ear)."""
+    texts = [
+        assistant.get("first_sentence"),
+        assistant.get("end_of_call_sentence"),
+        assistant.get("voicemail_message"),
+        assistant.get("max_duration_end_message"),
+        *(item.get("answer") for item in assistant.get("faq_items") or []),
+    ]
+    return tuple(str(text) for text in texts if text)
+
+
+def preload(*hint_sets: Sequence[str]) -> None:
+    """Load every model an audio call needs (blocking, ~2 s the first time in a process,
+    nothing after): Silero, smart-turn, the Piper voice, the recognizers for
+    ``hint_sets``. Without it the first call's first words would wait for them."""
+    shared_silero()
+    shared_smart_turn()
+    Synthesizer().sentence("Hello.")
+    for hints in hint_sets:
+        shared_recognizer(hints).warm_up()

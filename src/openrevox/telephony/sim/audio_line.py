@@ -1,0 +1,155 @@
+"""A simulated line at audio fidelity: both ends of one call, talking in real audio.
+
+The persona scripts (``person.py``) run unchanged on it: ``person_says`` speaks into the
+line in real time with the callee's voice (the bundled Piper voice, two semitones
+higher than the agent's), ``person_hears`` returns what the callee's own VAD, turn model
+and pocketsphinx made of the agent's audio, ``[beep]`` is a real 1 kHz tone. The agent
+gets its ``AudioLine`` face (``hear``/``say``/``speak``...). Between them, 8 kHz mu-law
+frames every 20 ms, paced by the process's audio engine, and out-of-band events (DTMF,
+hang-up). Everything runs in real time: the speed factor is 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, Final
+
+from openrevox.agent.audio.ear import Ear, Inbox, TurnPolicy
+from openrevox.agent.audio.engine import AudioEngine, loop_engine
+from openrevox.agent.audio.line import AudioLine, agent_hints, callee_hints, preload
+from openrevox.agent.audio.mouth import Mouth
+from openrevox.agent.audio.side import CallSide
+from openrevox.agent.audio.stt import PocketsphinxTranscriber, shared_recognizer
+from openrevox.agent.audio.tones import BEEP_TEXT, beep
+from openrevox.agent.audio.tts import CALLEE, Speech
+from openrevox.agent.audio.turn import shared_smart_turn
+from openrevox.agent.audio.wire import Dtmf, Hangup, Wire
+from openrevox.telephony.sim.line import SimLine, Utterance
+
+# Both ears end a turn after half a second of quiet when the turn model agrees, after
+# a second otherwise: the synthetic voices pause up to ~0.3 s inside an utterance, and
+# smart-turn's verdicts on them are unreliable (docs/audio-fidelity.md).
+MIN_PAUSE: Final = 0.5
+MAX_PAUSE: Final = 1.0
+# A callee who answers speaks once the phone is at their ear, not in the very first
+# frame (pipecat's VAD gates on a volume window that needs 0.4 s of audio to fill).
+PICKUP_SECONDS: Final = 0.6
+
+
+def sim_turns() -> TurnPolicy:
+    return TurnPolicy(model=shared_smart_turn(), min_pause=MIN_PAUSE, max_pause=MAX_PAUSE)
+
+
+class AudioSimLine(SimLine):
+    """Both ends of one simulated audio call (a ``SimLine`` whose utterances are audio)."""
+
+    def __init__(self, agent: AudioLine, callee: CallSide, wire: Wire) -> None:
+        super().__init__(speed=1.0)
+        self.agent = agent
+        self.callee = callee
+        self._wire = wire
+        self._answered_at = asyncio.get_running_loop().time()
+
+    @classmethod
+    async def open(
+        cls, assistant: Mapping[str, Any], *, engine: AudioEngine | None = None
+    ) -> AudioSimLine:
+        """Answer: both ends on the wire, in the engine (models loaded first)."""
+        heard_by_agent, heard_by_callee = callee_hints(assistant), agent_hints(assistant)
+        await asyncio.to_thread(preload, heard_by_agent, heard_by_callee)
+        engine = engine or loop_engine()
+        wire = Wire()
+        turns = sim_turns()
+        agent = AudioLine.open(engine, wire.a, assistant, turns=turns)
+        callee = CallSide(
+            engine,
+            Mouth(style=CALLEE),
+            Ear(
+                PocketsphinxTranscriber(shared_recognizer(heard_by_callee)),
+                Inbox(),
+                turns=turns,
+                name="callee's ear",
+            ),
+            wire.b,
+        )
+        wire.connect(agent.side, callee)
+        agent.side.attach()
+        callee.attach()
+        return cls(agent, callee, wire)
+
+    # -- the agent's side (telephony.base.Line) --
+
+    async def hear(self, wait: float) -> str | None:
+        return await self.agent.hear(wait)
+
+    async def say(self, text: str) -> str:
+        self.agent_speaking = True
+        try:
+            return await self.agent.say(text)
+        finally:
+            self.agent_speaking = False
+
+    async def send_dtmf(self, digits: str) -> None:
+        await self.agent.send_dtmf(digits)
+
+    async def transfer(self, number: str) -> bool:
+        self.transfers.append(number)
+        return await self.agent.transfer(number)
+
+    async def hang_up(self) -> None:
+        self.agent_hung_up = True
+        await self.agent.hang_up()
+        self.callee.close()
+        self._wire.cut()
+
+    @property
+    def callee_hung_up(self) -> bool:
+        return self.person_hung_up
+
+    @property
+    def callee_speaking(self) -> bool:
+        return self.agent.callee_speaking
+
+    # -- the simulated person's side --
+
+    async def person_says(self, text: str) -> None:
+        if self.person_hung_up or self.agent_hung_up:
+            return
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(self._answered_at + PICKUP_SECONDS - loop.time(), 0.0))
+        self.person_speaking = True
+        try:
+            if text.strip().lower() == BEEP_TEXT:
+                await self.callee.mouth.play(Speech(BEEP_TEXT, beep(), ()))
+            else:
+                await self.callee.mouth.say(text)
+        finally:
+            self.person_speaking = False
+
+    async def person_waits_for_the_agent_to_speak(self, wait: float) -> bool:
+        """Until the callee hears the agent talking (True), or ``wait`` seconds passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while not self.callee.ear.hearing:
+            if loop.time() >= deadline or self.agent_hung_up:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def person_hears(self, wait: float) -> Utterance | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            item = await self.callee.ear.inbox.get(max(deadline - loop.time(), 0.0))
+            if item is None or isinstance(item, Hangup):
+                return None
+            if isinstance(item, Dtmf):
+                return Utterance("", dtmf=item.digits)
+            if isinstance(item, str):
+                return Utterance(item)
+
+    async def person_hangs_up(self) -> None:
+        self.person_hung_up = True
+        self.callee.port.send_event(Hangup())
+        self.callee.close()
