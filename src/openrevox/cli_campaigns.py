@@ -48,20 +48,25 @@ def import_csv(
             campaign = await campaign_import.create_campaign(
                 conn, principal, name=name or file.stem, assistant_id=assistant, now=now
             )
-        total = campaign_import.ImportReport(campaign_id=campaign.id)
+        # Checked before any write transaction, then written in chunks of their own:
+        # the database is never locked for the whole file (SQLite has one writer).
+        with console.status(f"checking {len(rows):,} rows"):
+            async with db.read() as conn:
+                prepared = await campaign_import.prepare(conn, principal, campaign, rows)
+        total = campaign_import.ImportReport(
+            campaign_id=campaign.id, duplicates=prepared.duplicates, problems=prepared.problems
+        )
         columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task("rows", total=len(rows))
-            for start in range(0, len(rows), CHUNK):
+            task = progress.add_task("rows", total=len(prepared.contacts))
+            for start in range(0, len(prepared.contacts), CHUNK):
+                part = prepared.part(start, start + CHUNK)
                 async with db.transaction() as conn:
                     current = await campaigns.get_or_404(conn, principal, campaign.id)
-                    part = await campaign_import.append(
-                        conn, principal, current, rows[start : start + CHUNK], now
-                    )
-                total.imported += part.imported
-                total.duplicates += part.duplicates
-                total.problems.extend(part.problems)
-                progress.advance(task, min(CHUNK, len(rows) - start))
+                    written = await campaign_import.write(conn, principal, current, part, now)
+                total.imported += written.imported
+                total.duplicates += written.duplicates
+                progress.advance(task, len(part.contacts))
         if launch:
             async with db.transaction() as conn:
                 report = await campaigns.launch(

@@ -1,8 +1,14 @@
 """Importing contacts into campaigns: from CSV or JSON, bad rows reported one by one
-with the reason, duplicates collapsed, never failing the whole import for one row."""
+with the reason, duplicates collapsed, never failing the whole import for one row.
+
+An import of 100,000 contacts is mostly CPU: phonenumbers reads and validates each number
+(about 0.1 ms) and finds its timezone (as much again). The checks run in a thread, so the
+server's other requests go on meanwhile; timezones are looked up once per block of
+numbers; rows go in with one statement per batch (``store.bulk``)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,22 +18,32 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.api.wire import assistant_wire
+from openrevox.domain.lifecycle import OrderEvent, OrderStatus
+from openrevox.domain.retry_config import recipient_timezone
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
-from openrevox.services.calls import caller_id
+from openrevox.services.calls import caller_id, order_values
 from openrevox.services.campaign_rows import (
+    Contact,
     RowProblem,
-    add_rows,
     check_contacts,
     next_row_index,
     numbers_in,
     read_csv,
 )
-from openrevox.store.repositories import campaigns
+from openrevox.services.order_status import move
+from openrevox.store import bulk
+from openrevox.store.repositories import calls, campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord
+from openrevox.store.tables import call_orders, campaign_rows
 
 MAX_REPORTED_PROBLEMS = 1000
+INSERT_BATCH = 5000
+# Digits a timezone lookup ignores: numbers that differ only in these share a thousands-
+# block, the smallest unit numbering plans allocate (NANP pools thousands-blocks), so
+# phonenumbers gives them one timezone.
+BLOCK_DIGITS = 3
 
 
 @dataclass(slots=True)
@@ -56,6 +72,178 @@ def parse_csv(text: str) -> list[tuple[int, str, dict[str, Any] | None]]:
         raise InvalidField(str(error), param="body") from None
 
 
+def recipient_zones(numbers: Iterable[str], retry_config: dict[str, Any]) -> list[str]:
+    """``recipient_timezone(retry_config, number)`` of each E.164 number, looked up once
+    per thousands-block (BLOCK_DIGITS)."""
+    by_block: dict[str, str] = {}
+    zones = []
+    for number in numbers:
+        block = number[:-BLOCK_DIGITS]
+        zone = by_block.get(block)
+        if zone is None:
+            zone = by_block[block] = recipient_timezone(retry_config, number).key
+        zones.append(zone)
+    return zones
+
+
+@dataclass(slots=True)
+class PreparedContacts:
+    """Contacts checked (numbers, prompt variables, duplicates within the list) and
+    located (timezones): the CPU part of an import, which needs no write transaction."""
+
+    contacts: list[Contact]
+    zones: list[str]
+    retry_config: dict[str, Any]
+    duplicates: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def part(self, start: int, stop: int) -> PreparedContacts:
+        """Contacts ``start:stop``, to write in a transaction of their own."""
+        return PreparedContacts(
+            self.contacts[start:stop], self.zones[start:stop], self.retry_config
+        )
+
+
+def _check_and_locate(
+    raw: list[tuple[int, str, dict[str, Any] | None]],
+    *,
+    country: str,
+    prompt_texts: tuple[str | None, ...],
+    retry_config: dict[str, Any],
+) -> PreparedContacts:
+    checked = check_contacts(raw, country=country, prompt_texts=prompt_texts)
+    zones = recipient_zones((contact.number for contact in checked.valid), retry_config)
+    return PreparedContacts(
+        checked.valid, zones, retry_config, checked.duplicates, checked.problems
+    )
+
+
+async def _usable_assistant(
+    conn: AsyncConnection, principal: Principal, campaign: CampaignRecord
+) -> dict[str, Any]:
+    """The wire snapshot of the campaign's assistant, or Conflict when rows cannot be added."""
+    if campaign.is_cancelled:
+        raise Conflict(f"campaign '{campaign.id}' is cancelled")
+    try:
+        assistant = await assistant_service.get_or_404(conn, principal, campaign.assistant_id)
+    except NotFound:
+        raise Conflict("the campaign's assistant was deleted; rows cannot be added") from None
+    return assistant_wire(assistant)
+
+
+async def _insert_rows(
+    conn: AsyncConnection,
+    principal: Principal,
+    campaign: CampaignRecord,
+    *,
+    snapshot: dict[str, Any],
+    retry_config: dict[str, Any],
+    from_number: str,
+    contacts: list[Contact],
+    zones: list[str],
+    now: datetime,
+) -> list[str]:
+    """The rows with their not_launched orders; returns the order ids."""
+    if not contacts:
+        return []
+    status = move(OrderStatus.INITIALIZING, OrderEvent.CREATED_NOT_LAUNCHED).value
+    snapshot_id = await calls.insert_snapshot(
+        conn, organization_id=principal.organization_id, content=snapshot, now=now
+    )
+    first_index = await next_row_index(conn, campaign.id)
+    order_ids = [str(uuid.uuid4()) for _ in contacts]
+    for start in range(0, len(contacts), INSERT_BATCH):
+        orders, rows = [], []
+        for index in range(start, min(start + INSERT_BATCH, len(contacts))):
+            contact, call_id = contacts[index], order_ids[index]
+            orders.append(
+                order_values(
+                    call_id=call_id,
+                    principal=principal,
+                    assistant_id=campaign.assistant_id,
+                    snapshot_id=snapshot_id,
+                    retry_config=retry_config,
+                    timezone=zones[index],
+                    to_number=contact.number,
+                    from_number=from_number,
+                    status=status,
+                    due=None,
+                    prompt_variables=contact.variables,
+                    metadata=None,
+                    now=now,
+                    campaign_id=campaign.id,
+                )
+            )
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "campaign_id": campaign.id,
+                    "row_index": first_index + index,
+                    "phone_number": contact.number,
+                    "input_data": contact.variables,
+                    "call_order_id": call_id,
+                    "skip_reason": None,
+                }
+            )
+        await bulk.insert_rows(conn, call_orders, orders)
+        await bulk.insert_rows(conn, campaign_rows, rows)
+    return order_ids
+
+
+async def prepare(
+    conn: AsyncConnection,
+    principal: Principal,
+    campaign: CampaignRecord,
+    raw: Iterable[tuple[int, str, dict[str, Any] | None]],
+) -> PreparedContacts:
+    """Check and locate contacts for ``campaign``; ``conn`` is only read."""
+    snapshot = await _usable_assistant(conn, principal, campaign)
+    # CPU-bound (phonenumbers): in a thread, so that the event loop serves other requests.
+    return await asyncio.to_thread(
+        _check_and_locate,
+        list(raw),
+        country=principal.country,
+        prompt_texts=(snapshot.get("prompt"), snapshot.get("first_sentence")),
+        retry_config=campaign.call_retry_config or snapshot["call_retry_config"],
+    )
+
+
+async def write(
+    conn: AsyncConnection,
+    principal: Principal,
+    campaign: CampaignRecord,
+    prepared: PreparedContacts,
+    now: datetime,
+) -> ImportReport:
+    """Insert prepared contacts as not_launched rows; a number the campaign already has
+    is a duplicate. The report counts only what this write did."""
+    snapshot = await _usable_assistant(conn, principal, campaign)
+    retry_config = campaign.call_retry_config or snapshot["call_retry_config"]
+    if retry_config != prepared.retry_config:  # changed since prepared: a new timezone rule
+        prepared.zones = recipient_zones((c.number for c in prepared.contacts), retry_config)
+    known = await numbers_in(conn, campaign.id)
+    fresh = [i for i, contact in enumerate(prepared.contacts) if contact.number not in known]
+    contacts = [prepared.contacts[i] for i in fresh]
+    order_ids = await _insert_rows(
+        conn,
+        principal,
+        campaign,
+        snapshot=snapshot,
+        retry_config=retry_config,
+        from_number=campaign.from_phone_number or await caller_id(conn, principal, snapshot),
+        contacts=contacts,
+        zones=[prepared.zones[i] for i in fresh],
+        now=now,
+    )
+    await campaigns.update(conn, campaign.id, {"updated_at": now})
+    return ImportReport(
+        campaign_id=campaign.id,
+        imported=len(contacts),
+        duplicates=len(prepared.contacts) - len(contacts),
+        order_ids=order_ids,
+    )
+
+
 async def append(
     conn: AsyncConnection,
     principal: Principal,
@@ -64,39 +252,11 @@ async def append(
     now: datetime,
 ) -> ImportReport:
     """Add contacts to an existing campaign (not launched: launch-calls sends them)."""
-    if campaign.is_cancelled:
-        raise Conflict(f"campaign '{campaign.id}' is cancelled")
-    try:
-        assistant = await assistant_service.get_or_404(conn, principal, campaign.assistant_id)
-    except NotFound:
-        raise Conflict("the campaign's assistant was deleted; rows cannot be added") from None
-    snapshot = assistant_wire(assistant)
-    checked = check_contacts(
-        raw,
-        country=principal.country,
-        prompt_texts=(snapshot.get("prompt"), snapshot.get("first_sentence")),
-        known_numbers=await numbers_in(conn, campaign.id),
-    )
-    order_ids = await add_rows(
-        conn,
-        principal,
-        campaign_id=campaign.id,
-        assistant_id=assistant.id,
-        snapshot=snapshot,
-        retry_config=campaign.call_retry_config or snapshot["call_retry_config"],
-        from_number=campaign.from_phone_number or await caller_id(conn, principal, snapshot),
-        contacts=checked.valid,
-        first_index=await next_row_index(conn, campaign.id),
-        now=now,
-    )
-    await campaigns.update(conn, campaign.id, {"updated_at": now})
-    return ImportReport(
-        campaign_id=campaign.id,
-        imported=len(checked.valid),
-        duplicates=checked.duplicates,
-        problems=checked.problems,
-        order_ids=order_ids,
-    )
+    prepared = await prepare(conn, principal, campaign, raw)
+    report = await write(conn, principal, campaign, prepared, now)
+    report.duplicates += prepared.duplicates
+    report.problems = prepared.problems
+    return report
 
 
 async def create_campaign(
