@@ -36,6 +36,16 @@ _VOICED: Final = (VADState.STARTING, VADState.SPEAKING)
 T = TypeVar("T")
 
 
+def _probability(verdict: Future[float]) -> float:
+    """A finished verdict's probability; 0 when the model failed (the turn then ends at
+    ``max_pause``)."""
+    if verdict.cancelled() or verdict.exception() is not None:
+        failure = None if verdict.cancelled() else verdict.exception()
+        log.warning("the turn model failed: %r", failure)
+        return 0.0
+    return verdict.result()
+
+
 def _windows(seconds: float) -> int:
     """A duration in VAD windows (32 ms), rounded as pipecat rounds ``stop_secs``."""
     return round(seconds * RATE / WINDOW)
@@ -120,6 +130,7 @@ class Ear:
         on_speech_start: Callable[[], None] | None = None,
         on_event: Callable[[str], None] | None = None,
         name: str = "ear",
+        beeps: bool = True,
     ) -> None:
         self.name = name
         self.vad = vad or SileroVAD()
@@ -135,7 +146,7 @@ class Ear:
         self._pause = 0  # VAD windows since the last voiced one
         self._state = VADState.QUIET
         self._verdict: Future[float] | None = None
-        self._beeps = BeepDetector()
+        self._beeps = BeepDetector() if beeps else None
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
 
@@ -156,7 +167,7 @@ class Ear:
         self._received.clear()
         for start in range(0, len(samples) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
             frame = samples[start : start + FRAME_SAMPLES]
-            if self._beeps.feed(frame):
+            if self._beeps is not None and self._beeps.feed(frame):
                 self._beep()
             if self._turn is not None:
                 self._turn.append(frame)
@@ -167,7 +178,7 @@ class Ear:
 
     def advance(self, windows: Sequence[Samples], confidences: Sequence[float]) -> None:
         for state in self.vad.advance(windows, confidences):
-            if state in _VOICED and not self._beeps.in_tone:
+            if state in _VOICED and not (self._beeps and self._beeps.in_tone):
                 self._pause = 0
                 self._verdict = None
                 if state == VADState.SPEAKING and self._turn is None:
@@ -203,18 +214,21 @@ class Ear:
             return
         if self._verdict is None and pause >= max(_windows(turns.min_pause - turns.lead), 1):
             asked = self._verdict = turns.model.predict(self._audio())
-            asked.add_done_callback(
-                lambda done: self._loop.call_soon_threadsafe(self._on_verdict, done)
-            )
+            asked.add_done_callback(self._verdict_ready)
         verdict = self._verdict
         if (
             verdict is not None
             and verdict.done()
             and pause >= _windows(turns.min_pause)
             and quiet
-            and verdict.result() >= COMPLETE
+            and _probability(verdict) >= COMPLETE
         ):
             self._end_turn()
+
+    def _verdict_ready(self, verdict: Future[float]) -> None:
+        """From the model's side: back to the event loop (unless it is gone)."""
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._on_verdict, verdict)
 
     def _on_verdict(self, verdict: Future[float]) -> None:
         if verdict is self._verdict and self._turn is not None:

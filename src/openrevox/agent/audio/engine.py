@@ -13,12 +13,15 @@ when asked (``lags``), for the benchmarks.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Sequence
 from typing import Final, Protocol
 
 from openrevox.agent.audio.codec import FRAME_SECONDS, Samples, to_float
 from openrevox.agent.audio.silero import SileroModel, SileroState, shared_silero
+
+log = logging.getLogger("openrevox.audio")
 
 MAX_CATCH_UP: Final = 5  # ticks replayed at once after a stall; older ones are dropped
 
@@ -95,10 +98,18 @@ class AudioEngine:
         lags = self.lags
         loop_time = asyncio.get_running_loop().time
         for endpoint in endpoints:
-            endpoint.emit()
+            try:
+                endpoint.emit()
+            except Exception:
+                self._fault(endpoint)
             if lags is not None:
                 lags.output.append(loop_time() - due)
-        received = [(endpoint, endpoint.windows()) for endpoint in endpoints]
+        received: list[tuple[Endpoint, list[Samples]]] = []
+        for endpoint in endpoints:
+            try:
+                received.append((endpoint, endpoint.windows()))
+            except Exception:
+                self._fault(endpoint)
         confidences: dict[int, list[float]] = {id(e): [] for e, _ in received}
         # A stream's windows are scored in order (its state moves on with each), so the
         # batch of round k holds the k-th window of every stream that has one.
@@ -111,10 +122,18 @@ class AudioEngine:
             for (endpoint, _), score in zip(batch, scores, strict=True):
                 confidences[id(endpoint)].append(float(score))
         for endpoint, windows in received:
-            endpoint.advance(windows, confidences[id(endpoint)])
+            try:
+                endpoint.advance(windows, confidences[id(endpoint)])
+            except Exception:
+                self._fault(endpoint)
         if lags is not None:
             late = loop_time() - due
             lags.input.extend(late for _ in endpoints)
+
+    def _fault(self, endpoint: Endpoint) -> None:
+        """One call's audio failed: that call leaves the clock, the others go on."""
+        log.exception("an audio endpoint failed; it leaves the engine")
+        self.remove(endpoint)
 
 
 _engines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AudioEngine] = (

@@ -16,7 +16,10 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from openrevox.agent.audio.ambience import ambience_for
+from openrevox.agent.audio.codec import RATE
 from openrevox.agent.audio.ear import Ear, Inbox, Transcriber, TurnPolicy
 from openrevox.agent.audio.engine import AudioEngine
 from openrevox.agent.audio.mouth import Mouth, SpeechSource
@@ -147,7 +150,7 @@ def preload(*hint_sets: Sequence[str]) -> None:
     nothing after): Silero, smart-turn, the Piper voice, the recognizers for
     ``hint_sets``. Without it the first call's first words would wait for them."""
     shared_silero()
-    shared_smart_turn()
+    shared_smart_turn().probability(np.zeros(RATE, dtype=np.int16))
     Synthesizer().sentence("Hello.")
     for hints in hint_sets:
         shared_recognizer(hints).warm_up()

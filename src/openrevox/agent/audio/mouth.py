@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -42,6 +43,8 @@ class Mouth:
         self._saying = 0
         self._interrupted = False
         self._closed = False
+        self._first = False  # the next frame is the first of a ``say``
+        self.on_speech: Callable[[], None] | None = None  # a say's first frame goes out
 
     @property
     def speaking(self) -> bool:
@@ -54,6 +57,10 @@ class Mouth:
         if speech is None:
             out = SILENCE
         else:
+            if self._first:
+                self._first = False
+                if self.on_speech is not None:
+                    self.on_speech()
             out = speech.samples[self._position : self._position + FRAME_SAMPLES]
             self._position += FRAME_SAMPLES
             if self._position >= len(speech.samples):
@@ -97,6 +104,7 @@ class Mouth:
             return ""
         self._saying += 1
         self._interrupted = False
+        self._first = True
         spoken: list[str] = []
         upcoming = asyncio.ensure_future(self._voice.speak(parts[0], self._style))
         try:

@@ -62,12 +62,8 @@ class SileroModel:
         stream, in one run; each stream's state moves on by its window."""
         if not windows:
             return np.zeros(0, dtype=np.float32)
-        batch = np.concatenate(
-            [
-                np.concatenate([s.context, w[None, :]], axis=1)
-                for w, s in zip(windows, states, strict=True)
-            ]
-        )
+        contexts = np.concatenate([stream.context for stream in states])
+        batch = np.concatenate([contexts, np.stack(windows)], axis=1)
         state = np.concatenate([s.state for s in states], axis=1)
         out, new_state = self._session.run(None, {"input": batch, "state": state, "sr": self._rate})
         for index, stream in enumerate(states):

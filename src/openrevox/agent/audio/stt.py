@@ -24,7 +24,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ from pocketsphinx.lm import ArpaBoLM
 
 from openrevox.agent.audio import phrasebook
 from openrevox.agent.audio.codec import RATE, resample
+from openrevox.agent.audio.threads import model_threads
 
 MODEL_RATE: Final = 16000
 PAUSE_FRAMES: Final = 25  # 10 ms frames of silence that end a sentence (250 ms)
@@ -201,16 +202,16 @@ def _write(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-_executor: ThreadPoolExecutor | None = None
+_executor: Executor | None = None
 _executor_lock = threading.Lock()
 
 
-def stt_executor() -> ThreadPoolExecutor:
+def stt_executor() -> Executor:
     """The process's STT threads (two: decoding is CPU-bound and the machine small)."""
     global _executor
     with _executor_lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="openrevox-stt")
+            _executor = model_threads("stt", 2)
         return _executor
 
 

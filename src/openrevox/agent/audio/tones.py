@@ -53,9 +53,15 @@ class BeepDetector:
     def __init__(self) -> None:
         self._run = 0
         self._peak: int | None = None
+        self._level = 0.0
 
     def feed(self, frame: Samples) -> bool:
-        peak = tonal_peak(frame)
+        previous = self._level
+        self._level = level = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2)))
+        # A tone holds its level; speech's moves from frame to frame: a frame 20% louder
+        # or quieter than the last is no tone (and costs no spectrum).
+        steady = level >= _MIN_LEVEL and abs(level - previous) <= 0.2 * level
+        peak = tonal_peak(frame) if steady else None
         if peak is None:
             self._run = 0
         elif self._peak is not None and abs(peak - self._peak) <= 1:

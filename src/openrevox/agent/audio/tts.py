@@ -17,16 +17,19 @@ characters): when the callee barges in, the words already played are what was sa
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import re
 import wave
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 
 from openrevox.agent.audio.codec import RATE, Samples, resample
+from openrevox.agent.audio.threads import model_threads
 from openrevox.voices.local_tts import LocalSpeech, shared_local_speech
 
 SPEED_RANGES: Final[Mapping[str, tuple[float, float]]] = {
@@ -109,4 +112,11 @@ class Synthesizer:
         return Speech(text, samples, _word_ends(text, samples))
 
     async def speak(self, text: str, style: Style = AGENT) -> Speech:
-        return await asyncio.to_thread(self.sentence, text, style)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_threads(), self.sentence, text, style)
+
+
+@functools.cache
+def _threads() -> Executor:
+    """Piper's thread (one: ``LocalSpeech`` synthesizes one text at a time anyway)."""
+    return model_threads("tts", 1)

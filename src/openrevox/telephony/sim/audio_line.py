@@ -70,6 +70,7 @@ class AudioSimLine(SimLine):
                 Inbox(),
                 turns=turns,
                 name="callee's ear",
+                beeps=False,  # a callee never hears an answering machine's beep
             ),
             wire.b,
         )
