@@ -75,7 +75,8 @@ class Trial:
     turns: int = 0
     overhead_p50_ms: float = 0.0
     overhead_p95_ms: float = 0.0
-    cpu_cores: float = 0.0
+    cpu_cores: float = 0.0  # the worker process
+    helper_cpu_cores: float = 0.0  # its children (ours: the smart-turn process)
     load_before: list[float] = field(default_factory=list)
     load_after: list[float] = field(default_factory=list)
 
@@ -430,12 +431,14 @@ def trial(stack: str, calls: int, seconds: float, directory: Path, delays: Delay
     sys.path.insert(0, str(ROOT / "src"))
     audio = {name: (directory / f"{name}.ulaw").read_bytes() for name in ("question", "reply")}
     load_before = list(os.getloadavg())
-    cpu, wall = time.process_time() + _children_cpu(), time.monotonic()
+    cpu, helpers, wall = time.process_time(), _children_cpu(), time.monotonic()
     run = run_ours if stack == "ours" else run_pipecat
     # Not asyncio.run: pipecat's tasks can take long to cancel at loop shutdown, and the
     # trial's process exits right after printing anyway (os._exit in main).
     recorder = asyncio.new_event_loop().run_until_complete(run(calls, seconds, audio, delays))
-    cpu_cores = (time.process_time() + _children_cpu() - cpu) / (time.monotonic() - wall)
+    elapsed = time.monotonic() - wall
+    cpu_cores = (time.process_time() - cpu) / elapsed
+    helper_cpu_cores = (_children_cpu() - helpers) / elapsed
     lags = [*recorder.output, *recorder.input]
     return Trial(
         stack=stack,
@@ -450,6 +453,7 @@ def trial(stack: str, calls: int, seconds: float, directory: Path, delays: Delay
         overhead_p50_ms=percentile(recorder.overheads, 50) * 1000,
         overhead_p95_ms=percentile(recorder.overheads, 95) * 1000,
         cpu_cores=cpu_cores,
+        helper_cpu_cores=helper_cpu_cores,
         load_before=load_before,
         load_after=list(os.getloadavg()),
     )
@@ -472,7 +476,7 @@ def show(result: Trial) -> None:
         f" p99 {result.p99_lag_ms:6.1f} ms (out {result.p99_output_lag_ms:5.1f},"
         f" in {result.p99_input_lag_ms:6.1f}); turn overhead p50 {result.overhead_p50_ms:5.0f}"
         f" p95 {result.overhead_p95_ms:5.0f} ms over {result.turns} turns;"
-        f" {result.cpu_cores:.2f} cores; load {load}",
+        f" CPU {result.cpu_cores:.2f} + {result.helper_cpu_cores:.2f} cores; load {load}",
         flush=True,
     )
 

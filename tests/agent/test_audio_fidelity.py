@@ -199,6 +199,29 @@ def test_the_engine_drives_vad_in_one_batch_per_tick(voice: Synthesizer) -> None
     assert listeners[0].states == listeners[1].states == listeners[2].states
 
 
+# -- end of turn --
+
+
+def test_smart_turn_as_pipecat_computes_it_at_a_fraction_of_the_cost(voice: Synthesizer) -> None:
+    from pipecat.audio.turn.smart_turn._whisper_features import (
+        compute_whisper_log_mel_features,
+    )
+    from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+
+    from openrevox.agent.audio import turn, turn_features
+
+    speech = on_the_line(voice.sentence("My name is Alex Martin.").samples)
+    audio16 = codec.to_float(codec.resample(speech, RATE, 16000))
+    ours = turn_features.log_mel(turn_features.padded(audio16))
+    front = np.pad(audio16, (turn_features.SAMPLES - len(audio16), 0))
+    assert np.allclose(ours, compute_whisper_log_mel_features(front), atol=1e-5)
+    pipecats = LocalSmartTurnAnalyzerV3()
+    pipecats.set_sample_rate(RATE)
+    expected = pipecats._predict_endpoint(codec.to_float(speech))["probability"]
+    assert abs(turn.probability(turn.open_session(), speech) - expected) < 1e-4
+    assert abs(turn.shared_smart_turn().probability(speech) - expected) < 1e-4  # helper
+
+
 # -- speech to text --
 
 
