@@ -290,6 +290,7 @@ TEXT = (
 )
 
 
+@pytest.mark.slow  # a real-time call: 5-10 s, more on a loaded machine
 def test_the_callee_barges_in_and_the_agent_keeps_only_what_it_said() -> None:
     async def run() -> tuple[str, str | None]:
         line = await AudioSimLine.open({"first_sentence": "Hi."})
@@ -354,8 +355,8 @@ def test_one_audio_call_end_to_end(audio_server: LiveServer) -> None:
         "email": "alex.martin@example.com",
     }
     transcript = [(entry.role, entry.content) for entry in attempt.transcript]
-    assert transcript[0][0] == "user" and "hello" in transcript[0][1].lower()
-    assert transcript[1] == ("assistant", assistant["first_sentence"])
+    assert ("assistant", assistant["first_sentence"]) in transcript
+    assert any(role == "user" and "hello" in text.lower() for role, text in transcript)
     assert ("user", "My name is Alex Martin.") in transcript
     assert ("user", "My email is alex.martin@example.com.") in transcript
     assert transcript[-1][0] == "tool" and attempt.transcript[-1].tool_name == "end_call"

@@ -13,7 +13,7 @@ once, and ``say`` returns the words really said, which is what the transcript ke
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from openrevox.agent.audio.side import CallSide
 from openrevox.agent.audio.silero import shared_silero
 from openrevox.agent.audio.stt import PocketsphinxTranscriber, shared_recognizer
 from openrevox.agent.audio.tts import Style, Synthesizer, voice_speed
+from openrevox.agent.audio.tts import sentences as split_sentences
 from openrevox.agent.audio.turn import shared_smart_turn
 from openrevox.agent.audio.wire import Dtmf, Hangup, Port, Transfer
 
@@ -145,12 +146,20 @@ def agent_hints(assistant: Mapping[str, Any]) -> Sequence[str]:
     return tuple(str(text) for text in texts if text)
 
 
-def preload(*hint_sets: Sequence[str]) -> None:
+def preload(
+    hint_sets: Iterable[Sequence[str]] = (), sentences: Iterable[tuple[str, Style]] = ()
+) -> None:
     """Load every model an audio call needs (blocking, ~2 s the first time in a process,
-    nothing after): Silero, smart-turn, the Piper voice, the recognizers for
-    ``hint_sets``. Without it the first call's first words would wait for them."""
+    little after): Silero, smart-turn, the Piper voice, the recognizers for
+    ``hint_sets``, and ``sentences`` into the voice's cache (a call's opening lines:
+    they are spoken as soon as the line is up). Without it the first call's first
+    words would wait for them."""
     shared_silero()
     shared_smart_turn().probability(np.zeros(RATE, dtype=np.int16))
-    Synthesizer().sentence("Hello.")
+    voice = Synthesizer()
+    voice.sentence("Hello.")
+    for text, style in sentences:
+        for sentence in split_sentences(text):
+            voice.sentence(sentence, style)
     for hints in hint_sets:
         shared_recognizer(hints).warm_up()

@@ -1,7 +1,9 @@
 """One side's voice: what it sends, one 20 ms frame per engine tick.
 
 ``say`` synthesizes a text sentence by sentence (the next one while the current one
-plays) and returns what was really said: all of it, or, when ``interrupt`` stops it
+plays, as streaming TTS does; or, with ``stream=False``, all of them before the first
+plays, so that a slow machine never puts pauses between them) and returns what was
+really said: all of it, or, when ``interrupt`` stops it
 (the other side barged in), the words already played. Between utterances the frames
 are silence; the background sound, when set, runs under everything.
 """
@@ -33,8 +35,10 @@ class Mouth:
         style: Style = AGENT,
         *,
         background: Ambience | None = None,
+        stream: bool = True,
     ) -> None:
         self._voice: SpeechSource = voice or Synthesizer()
+        self._stream = stream
         self._style = style
         self._background = background
         self._playing: Speech | None = None
@@ -106,14 +110,19 @@ class Mouth:
         self._interrupted = False
         self._first = True
         spoken: list[str] = []
-        upcoming = asyncio.ensure_future(self._voice.speak(parts[0], self._style))
+        synthesis = [asyncio.ensure_future(self._voice.speak(parts[0], self._style))]
         try:
+            if not self._stream:  # the whole text first: no pause between its sentences
+                synthesis += [
+                    asyncio.ensure_future(self._voice.speak(part, self._style))
+                    for part in parts[1:]
+                ]
+                await asyncio.gather(*synthesis)
             for index in range(len(parts)):
-                speech = await upcoming
-                if index + 1 < len(parts):
-                    upcoming = asyncio.ensure_future(
-                        self._voice.speak(parts[index + 1], self._style)
-                    )
+                speech = await synthesis[index]
+                if index + 1 < len(parts) and len(synthesis) == index + 1:
+                    next_part = self._voice.speak(parts[index + 1], self._style)
+                    synthesis.append(asyncio.ensure_future(next_part))
                 played = await self.play(speech)
                 if played < len(speech.samples):
                     spoken.append(speech.said_by(played))
@@ -121,10 +130,11 @@ class Mouth:
                 spoken.append(speech.text)
         finally:
             self._saying -= 1
-            if not upcoming.done():
-                upcoming.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await upcoming
+            for pending in synthesis:
+                if not pending.done():
+                    pending.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await pending
             if self._playing is not None and self._saying == 0:
                 self._stop(self._position)
         return " ".join(part for part in spoken if part)

@@ -20,7 +20,9 @@ import asyncio
 import functools
 import io
 import re
+import threading
 import wave
+from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -96,13 +98,31 @@ def _word_ends(text: str, samples: Samples) -> tuple[tuple[str, int], ...]:
 
 
 class Synthesizer:
-    """Speaks 8 kHz sentences with the process's Piper voice."""
+    """Speaks 8 kHz sentences with the process's Piper voice. The last ``CACHED``
+    sentences are kept per voice style: calls say the same ones over and over (a
+    question for an email, a goodbye, a callee's "Hello?")."""
+
+    CACHED: Final = 512  # ~16 MB of 2-second sentences
 
     def __init__(self, speech: LocalSpeech | None = None) -> None:
         self._speech = speech or shared_local_speech()
 
     def sentence(self, text: str, style: Style = AGENT) -> Speech:
-        """One sentence (blocking: Piper runs at ~0.2x real time here)."""
+        """One sentence (blocking: Piper runs at ~0.2x real time here when not cached)."""
+        key = (id(self._speech), text, style)
+        with _cache_lock:
+            cached = _cache.get(key)
+            if cached is not None:
+                _cache.move_to_end(key)
+                return cached
+        speech = self._synthesize(text, style)
+        with _cache_lock:
+            _cache[key] = speech
+            while len(_cache) > self.CACHED:
+                _cache.popitem(last=False)
+        return speech
+
+    def _synthesize(self, text: str, style: Style) -> Speech:
         wav = self._speech.synthesize_wav(text, speed=style.speed / style.pitch)
         with wave.open(io.BytesIO(wav), "rb") as reader:
             rate = reader.getframerate()
@@ -114,6 +134,10 @@ class Synthesizer:
     async def speak(self, text: str, style: Style = AGENT) -> Speech:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(_threads(), self.sentence, text, style)
+
+
+_cache: OrderedDict[tuple[int, str, Style], Speech] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 @functools.cache

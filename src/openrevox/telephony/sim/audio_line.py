@@ -22,7 +22,7 @@ from openrevox.agent.audio.mouth import Mouth
 from openrevox.agent.audio.side import CallSide
 from openrevox.agent.audio.stt import PocketsphinxTranscriber, shared_recognizer
 from openrevox.agent.audio.tones import BEEP_TEXT, beep
-from openrevox.agent.audio.tts import CALLEE, Speech
+from openrevox.agent.audio.tts import CALLEE, Speech, Style, voice_speed
 from openrevox.agent.audio.turn import shared_smart_turn
 from openrevox.agent.audio.wire import Dtmf, Hangup, Wire
 from openrevox.telephony.sim.line import SimLine, Utterance
@@ -57,14 +57,18 @@ class AudioSimLine(SimLine):
     ) -> AudioSimLine:
         """Answer: both ends on the wire, in the engine (models loaded first)."""
         heard_by_agent, heard_by_callee = callee_hints(assistant), agent_hints(assistant)
-        await asyncio.to_thread(preload, heard_by_agent, heard_by_callee)
+        opening = [("Hello?", CALLEE)]  # most personas' first word
+        if assistant.get("first_sentence"):
+            speed = voice_speed(assistant.get("voice"))
+            opening.append((str(assistant["first_sentence"]), Style(speed=speed)))
+        await asyncio.to_thread(preload, (heard_by_agent, heard_by_callee), opening)
         engine = engine or loop_engine()
         wire = Wire()
         turns = sim_turns()
         agent = AudioLine.open(engine, wire.a, assistant, turns=turns)
         callee = CallSide(
             engine,
-            Mouth(style=CALLEE),
+            Mouth(style=CALLEE, stream=False),  # a person says a sentence in one go
             Ear(
                 PocketsphinxTranscriber(shared_recognizer(heard_by_callee)),
                 Inbox(),
