@@ -147,6 +147,7 @@ async def run_ours(calls: int, seconds: float, audio: dict[str, bytes], delays: 
     cycle = len(question) + round(
         (0.2 + delays.total + len(reply.samples) / RATE + GAP_AFTER_REPLY) * RATE
     )
+    cycle -= cycle % FRAME_BYTES  # whole frames
 
     class FakeSTT:
         async def transcribe(self, samples: Samples) -> str:
@@ -260,6 +261,7 @@ async def run_pipecat(
     cycle = len(question) + 2 * round(
         (0.2 + delays.total + len(reply) / RATE + GAP_AFTER_REPLY) * RATE
     )
+    cycle -= cycle % frame_bytes  # whole frames
     silence = bytes(frame_bytes)
 
     class TimedVAD(VADProcessor):

@@ -57,7 +57,8 @@ class BeepDetector:
 
     def feed(self, frame: Samples) -> bool:
         previous = self._level
-        self._level = level = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2)))
+        signal = frame.astype(np.float32)
+        self._level = level = float(np.sqrt(signal @ signal / len(signal)))
         # A tone holds its level; speech's moves from frame to frame: a frame 20% louder
         # or quieter than the last is no tone (and costs no spectrum).
         steady = level >= _MIN_LEVEL and abs(level - previous) <= 0.2 * level
