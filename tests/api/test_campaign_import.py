@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from openrevox.domain.retry_config import recipient_timezone
-from openrevox.services.campaign_import import BLOCK_DIGITS, recipient_zones
+from openrevox.services.campaign_rows import BLOCK_DIGITS, recipient_zones
 from openrevox.store.tables import call_orders
 from tests.conftest import LiveServer, Org
 
@@ -184,3 +184,61 @@ def test_cli_import_reports_as_the_api_does(
     rows = client.campaigns.get_rows(reported.group(1)).rows
     assert [row.phone_number for row in rows] == ["+12125550100", "+12125550101", "+12125550103"]
     assert [row.row_index for row in rows] == [0, 1, 2]
+
+
+def test_created_campaign_gives_each_order_the_timezone_of_its_number(
+    server: LiveServer, org: Org, client: revox.Revox
+) -> None:
+    """JSON creation (``campaign_rows.add_rows``) looks timezones up per block, as the
+    import does."""
+    assistant = client.assistants.create(name="Zones", prompt="p").assistant
+    campaign = client.campaigns.create(
+        assistant_id=assistant.id,
+        name="Zones",
+        contacts=[{"to_phone_number": n, "prompt_variables": {}} for n in ZONED_NUMBERS],  # type: ignore[misc]
+    ).campaign
+
+    async def zones() -> dict[str, str]:
+        async with server.app.state.services.db.read() as conn:
+            found = await conn.execute(
+                sa.select(call_orders.c.to_phone_number, call_orders.c.timezone).where(
+                    call_orders.c.campaign_id == campaign.id
+                )
+            )
+            return {number: zone for number, zone in found.all()}
+
+    assert server.run(zones()) == ZONED_NUMBERS
+
+
+def test_campaign_orders_store_what_a_single_calls_order_stores(
+    server: LiveServer, org: Org, test_client: revox.Revox
+) -> None:
+    """Bulk inserts (creation, import) store a missing metadata as the ORM path of a
+    single call does (JSON null on PostgreSQL, not SQL NULL)."""
+    assistant = test_client.assistants.create(name="Same", prompt="p").assistant
+    single = test_client.call.create(
+        phone_number="+12125550100", assistant_id=assistant.id, skip_calling_window=True
+    ).call
+    created = test_client.campaigns.create(
+        assistant_id=assistant.id,
+        name="Created",
+        contacts=[{"to_phone_number": "+12125550101", "prompt_variables": {}}],  # type: ignore[list-item]
+    ).campaign
+    imported = httpx.post(
+        f"{server.url}/api/campaigns/import",
+        params={"name": "Imported", "assistant_id": assistant.id},
+        content=b"phone\n+12125550102\n",
+        headers={"Authorization": f"Bearer {org.test_key}", "Content-Type": "text/csv"},
+    ).json()["campaign"]
+
+    async def stored() -> set[tuple[bool, str | None]]:
+        o = call_orders.c
+        async with server.app.state.services.db.read() as conn:
+            found = await conn.execute(
+                sa.select(o.metadata.is_(None), sa.cast(o.metadata, sa.Text)).where(
+                    sa.or_(o.id == single.id, o.campaign_id.in_([created.id, imported["id"]]))
+                )
+            )
+            return {(bool(is_null), text) for is_null, text in found.all()}
+
+    assert len(server.run(stored())) == 1

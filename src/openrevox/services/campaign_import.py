@@ -18,32 +18,24 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.api.wire import assistant_wire
-from openrevox.domain.lifecycle import OrderEvent, OrderStatus
-from openrevox.domain.retry_config import recipient_timezone
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
-from openrevox.services.calls import caller_id, order_values
+from openrevox.services.calls import caller_id
 from openrevox.services.campaign_rows import (
     Contact,
     RowProblem,
+    add_rows,
     check_contacts,
     next_row_index,
     numbers_in,
     read_csv,
+    recipient_zones,
 )
-from openrevox.services.order_status import move
-from openrevox.store import bulk
-from openrevox.store.repositories import calls, campaigns
+from openrevox.store.repositories import campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord
-from openrevox.store.tables import call_orders, campaign_rows
 
 MAX_REPORTED_PROBLEMS = 1000
-INSERT_BATCH = 5000
-# Digits a timezone lookup ignores: numbers that differ only in these share a thousands-
-# block, the smallest unit numbering plans allocate (NANP pools thousands-blocks), so
-# phonenumbers gives them one timezone.
-BLOCK_DIGITS = 3
 
 
 @dataclass(slots=True)
@@ -70,20 +62,6 @@ def parse_csv(text: str) -> list[tuple[int, str, dict[str, Any] | None]]:
         return list(read_csv(text))
     except ValueError as error:
         raise InvalidField(str(error), param="body") from None
-
-
-def recipient_zones(numbers: Iterable[str], retry_config: dict[str, Any]) -> list[str]:
-    """``recipient_timezone(retry_config, number)`` of each E.164 number, looked up once
-    per thousands-block (BLOCK_DIGITS)."""
-    by_block: dict[str, str] = {}
-    zones = []
-    for number in numbers:
-        block = number[:-BLOCK_DIGITS]
-        zone = by_block.get(block)
-        if zone is None:
-            zone = by_block[block] = recipient_timezone(retry_config, number).key
-        zones.append(zone)
-    return zones
 
 
 @dataclass(slots=True)
@@ -131,63 +109,20 @@ async def _usable_assistant(
     return assistant_wire(assistant)
 
 
-async def _insert_rows(
-    conn: AsyncConnection,
+async def _prepare(
     principal: Principal,
-    campaign: CampaignRecord,
-    *,
     snapshot: dict[str, Any],
     retry_config: dict[str, Any],
-    from_number: str,
-    contacts: list[Contact],
-    zones: list[str],
-    now: datetime,
-) -> list[str]:
-    """The rows with their not_launched orders; returns the order ids."""
-    if not contacts:
-        return []
-    status = move(OrderStatus.INITIALIZING, OrderEvent.CREATED_NOT_LAUNCHED).value
-    snapshot_id = await calls.insert_snapshot(
-        conn, organization_id=principal.organization_id, content=snapshot, now=now
+    raw: Iterable[tuple[int, str, dict[str, Any] | None]],
+) -> PreparedContacts:
+    # CPU-bound (phonenumbers): in a thread, so that the event loop serves other requests.
+    return await asyncio.to_thread(
+        _check_and_locate,
+        list(raw),
+        country=principal.country,
+        prompt_texts=(snapshot.get("prompt"), snapshot.get("first_sentence")),
+        retry_config=retry_config,
     )
-    first_index = await next_row_index(conn, campaign.id)
-    order_ids = [str(uuid.uuid4()) for _ in contacts]
-    for start in range(0, len(contacts), INSERT_BATCH):
-        orders, rows = [], []
-        for index in range(start, min(start + INSERT_BATCH, len(contacts))):
-            contact, call_id = contacts[index], order_ids[index]
-            orders.append(
-                order_values(
-                    call_id=call_id,
-                    principal=principal,
-                    assistant_id=campaign.assistant_id,
-                    snapshot_id=snapshot_id,
-                    retry_config=retry_config,
-                    timezone=zones[index],
-                    to_number=contact.number,
-                    from_number=from_number,
-                    status=status,
-                    due=None,
-                    prompt_variables=contact.variables,
-                    metadata=None,
-                    now=now,
-                    campaign_id=campaign.id,
-                )
-            )
-            rows.append(
-                {
-                    "id": str(uuid.uuid4()),
-                    "campaign_id": campaign.id,
-                    "row_index": first_index + index,
-                    "phone_number": contact.number,
-                    "input_data": contact.variables,
-                    "call_order_id": call_id,
-                    "skip_reason": None,
-                }
-            )
-        await bulk.insert_rows(conn, call_orders, orders)
-        await bulk.insert_rows(conn, campaign_rows, rows)
-    return order_ids
 
 
 async def prepare(
@@ -198,14 +133,24 @@ async def prepare(
 ) -> PreparedContacts:
     """Check and locate contacts for ``campaign``; ``conn`` is only read."""
     snapshot = await _usable_assistant(conn, principal, campaign)
-    # CPU-bound (phonenumbers): in a thread, so that the event loop serves other requests.
-    return await asyncio.to_thread(
-        _check_and_locate,
-        list(raw),
-        country=principal.country,
-        prompt_texts=(snapshot.get("prompt"), snapshot.get("first_sentence")),
-        retry_config=campaign.call_retry_config or snapshot["call_retry_config"],
-    )
+    retry_config = campaign.call_retry_config or snapshot["call_retry_config"]
+    return await _prepare(principal, snapshot, retry_config, raw)
+
+
+async def prepare_new(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    name: str,
+    assistant_id: str,
+    raw: Iterable[tuple[int, str, dict[str, Any] | None]],
+) -> PreparedContacts:
+    """Check and locate contacts for a campaign ``create_campaign`` will make (same
+    checks of the name and the assistant, first); ``conn`` is only read. The write
+    transaction then holds the lock for the inserts only."""
+    _checked_name(name)
+    snapshot = assistant_wire(await _assistant(conn, principal, assistant_id))
+    return await _prepare(principal, snapshot, snapshot["call_retry_config"], raw)
 
 
 async def write(
@@ -224,14 +169,16 @@ async def write(
     known = await numbers_in(conn, campaign.id)
     fresh = [i for i, contact in enumerate(prepared.contacts) if contact.number not in known]
     contacts = [prepared.contacts[i] for i in fresh]
-    order_ids = await _insert_rows(
+    order_ids = await add_rows(
         conn,
         principal,
-        campaign,
+        campaign_id=campaign.id,
+        assistant_id=campaign.assistant_id,
         snapshot=snapshot,
         retry_config=retry_config,
         from_number=campaign.from_phone_number or await caller_id(conn, principal, snapshot),
         contacts=contacts,
+        first_index=await next_row_index(conn, campaign.id),
         zones=[prepared.zones[i] for i in fresh],
         now=now,
     )
@@ -244,6 +191,21 @@ async def write(
     )
 
 
+async def write_all(
+    conn: AsyncConnection,
+    principal: Principal,
+    campaign: CampaignRecord,
+    prepared: PreparedContacts,
+    now: datetime,
+) -> ImportReport:
+    """``write``, and the report of the whole import: with what ``prepare`` collapsed and
+    rejected."""
+    report = await write(conn, principal, campaign, prepared, now)
+    report.duplicates += prepared.duplicates
+    report.problems = prepared.problems
+    return report
+
+
 async def append(
     conn: AsyncConnection,
     principal: Principal,
@@ -253,10 +215,20 @@ async def append(
 ) -> ImportReport:
     """Add contacts to an existing campaign (not launched: launch-calls sends them)."""
     prepared = await prepare(conn, principal, campaign, raw)
-    report = await write(conn, principal, campaign, prepared, now)
-    report.duplicates += prepared.duplicates
-    report.problems = prepared.problems
-    return report
+    return await write_all(conn, principal, campaign, prepared, now)
+
+
+def _checked_name(name: str) -> str:
+    if not name.strip():
+        raise InvalidField("name cannot be empty", param="name")
+    return name.strip()[:500]
+
+
+async def _assistant(conn: AsyncConnection, principal: Principal, assistant_id: str) -> Any:
+    try:
+        return await assistant_service.get_or_404(conn, principal, assistant_id)
+    except NotFound as error:
+        raise InvalidField(error.message, param="assistant_id") from None
 
 
 async def create_campaign(
@@ -269,12 +241,8 @@ async def create_campaign(
     max_concurrent_calls: int | None = None,
 ) -> CampaignRecord:
     """An empty campaign, to import rows into."""
-    if not name.strip():
-        raise InvalidField("name cannot be empty", param="name")
-    try:
-        assistant = await assistant_service.get_or_404(conn, principal, assistant_id)
-    except NotFound as error:
-        raise InvalidField(error.message, param="assistant_id") from None
+    checked_name = _checked_name(name)
+    assistant = await _assistant(conn, principal, assistant_id)
     snapshot = assistant_wire(assistant)
     campaign_id = str(uuid.uuid4())
     await campaigns.insert(
@@ -284,7 +252,7 @@ async def create_campaign(
             "organization_id": principal.organization_id,
             "mode": principal.mode,
             "assistant_id": assistant.id,
-            "name": name.strip()[:500],
+            "name": checked_name,
             "status": "running",
             "is_cancelled": False,
             "call_retry_config": snapshot["call_retry_config"],

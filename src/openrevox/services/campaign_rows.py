@@ -21,12 +21,18 @@ from openrevox.domain.prompts import missing_variables
 from openrevox.domain.retry_config import recipient_timezone
 from openrevox.services.calls import order_values
 from openrevox.services.order_status import move
-from openrevox.store.repositories import calls, campaigns
+from openrevox.store import bulk
+from openrevox.store.repositories import calls
 from openrevox.store.repositories.accounts import Principal
-from openrevox.store.tables import campaign_rows
+from openrevox.store.repositories.campaigns import ExportLine
+from openrevox.store.tables import call_orders, campaign_rows
 
 PHONE_COLUMNS = ("phone_number", "to_phone_number", "phone", "number", "mobile", "telephone")
-BATCH = 2000
+BATCH = 5000  # rows per insert statement (one unnest() on PostgreSQL)
+# Digits a timezone lookup ignores: numbers that differ only in these share a thousands-
+# block, the smallest unit numbering plans allocate (NANP pools thousands-blocks), so
+# phonenumbers gives them one timezone.
+BLOCK_DIGITS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,20 @@ async def next_row_index(conn: AsyncConnection, campaign_id: str) -> int:
     return 0 if last is None else int(last) + 1
 
 
+def recipient_zones(numbers: Iterable[str], retry_config: dict[str, Any]) -> list[str]:
+    """``recipient_timezone(retry_config, number)`` of each E.164 number, looked up once
+    per thousands-block (BLOCK_DIGITS)."""
+    by_block: dict[str, str] = {}
+    zones = []
+    for number in numbers:
+        block = number[:-BLOCK_DIGITS]
+        zone = by_block.get(block)
+        if zone is None:
+            zone = by_block[block] = recipient_timezone(retry_config, number).key
+        zones.append(zone)
+    return zones
+
+
 async def add_rows(
     conn: AsyncConnection,
     principal: Principal,
@@ -142,20 +162,24 @@ async def add_rows(
     contacts: list[Contact],
     first_index: int,
     now: datetime,
+    zones: list[str] | None = None,
 ) -> list[str]:
-    """Insert rows with their not_launched orders, in batches; returns the order ids."""
-    status = move(OrderStatus.INITIALIZING, OrderEvent.CREATED_NOT_LAUNCHED).value
-    order_ids: list[str] = []
+    """Insert rows with their not_launched orders, one statement per batch of each;
+    returns the order ids. ``zones``: the contacts' timezones when already found
+    (``recipient_zones``)."""
     if not contacts:
-        return order_ids
+        return []
+    if zones is None:
+        zones = recipient_zones((contact.number for contact in contacts), retry_config)
+    status = move(OrderStatus.INITIALIZING, OrderEvent.CREATED_NOT_LAUNCHED).value
     snapshot_id = await calls.insert_snapshot(
         conn, organization_id=principal.organization_id, content=snapshot, now=now
     )
+    order_ids = [str(uuid.uuid4()) for _ in contacts]
     for start in range(0, len(contacts), BATCH):
         orders, rows = [], []
-        for offset, contact in enumerate(contacts[start : start + BATCH]):
-            call_id = str(uuid.uuid4())
-            order_ids.append(call_id)
+        for index in range(start, min(start + BATCH, len(contacts))):
+            contact, call_id = contacts[index], order_ids[index]
             orders.append(
                 order_values(
                     call_id=call_id,
@@ -163,7 +187,7 @@ async def add_rows(
                     assistant_id=assistant_id,
                     snapshot_id=snapshot_id,
                     retry_config=retry_config,
-                    timezone=recipient_timezone(retry_config, contact.number).key,
+                    timezone=zones[index],
                     to_number=contact.number,
                     from_number=from_number,
                     status=status,
@@ -178,13 +202,47 @@ async def add_rows(
                 {
                     "id": str(uuid.uuid4()),
                     "campaign_id": campaign_id,
-                    "row_index": first_index + start + offset,
+                    "row_index": first_index + index,
                     "phone_number": contact.number,
                     "input_data": contact.variables,
                     "call_order_id": call_id,
                     "skip_reason": None,
                 }
             )
-        await calls.insert_orders(conn, orders)
-        await campaigns.insert_rows(conn, rows)
+        # orm_nulls: a missing metadata is JSON null, as a single call's order stores it.
+        await bulk.insert_rows(conn, call_orders, orders, orm_nulls=True)
+        await bulk.insert_rows(conn, campaign_rows, rows, orm_nulls=True)
     return order_ids
+
+
+def export_csv(lines: list[ExportLine]) -> str:
+    """One CSV line per contact row: its input data, its call order and the newest
+    attempt (the layout of ``results.export.campaign_rows_csv``, from the narrow lines
+    ``campaigns.export_lines`` reads instead of whole orders and attempts)."""
+    variable_keys = sorted({key for line in lines for key in line.input_data})
+    output_keys = sorted(
+        {key for line in lines if line.attempt_id for key in (line.structured_output or {})}
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "row_index", "phone_number", "call_id", "status", "calls_count", "last_result",
+            "last_dial_error", "outcome", "skip_reason",
+            *variable_keys, *(f"output.{k}" for k in output_keys),
+        ]
+    )  # fmt: skip
+    for line in lines:
+        ordered = line.order_id is not None
+        output = line.structured_output or {}
+        writer.writerow(
+            [
+                line.row_index, line.phone_number, line.call_order_id or "",
+                line.status if ordered else "", line.calls_count if ordered else 0,
+                line.result or "", line.dial_error or "", line.outcome or "",
+                line.skip_reason or "",
+                *(line.input_data.get(k, "") for k in variable_keys),
+                *("" if output.get(k) is None else output.get(k) for k in output_keys),
+            ]
+        )  # fmt: skip
+    return buffer.getvalue()

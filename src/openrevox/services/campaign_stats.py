@@ -1,17 +1,22 @@
 """Campaign figures: row_stats, funnel_stats and the statistics report, all derived from
-the call orders so that they always agree with the rows."""
+the call orders so that they always agree with the rows. The counting is the database's
+(GROUP BY, distinct numbers): a campaign's orders are never loaded to count them."""
 
 from __future__ import annotations
 
 import statistics as stats
-from collections import Counter
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from openrevox.domain.clock import iso
-from openrevox.store.repositories.calls import AttemptRecord, CallOrderRecord
-from openrevox.store.repositories.campaigns import CampaignRecord
+from openrevox.store.repositories import campaigns
+from openrevox.store.repositories.calls import CallOrderRecord
+from openrevox.store.repositories.campaigns import CampaignRecord, LeadRecord
 
 HOT_LEAD_OUTCOMES = ("interested",)
+LEAD_OUTCOMES = ("interested", "requested_callback_later")  # funnel_stats' total_leads
+LEAD_LIST_OUTCOMES = ("requested_callback_later", "interested")  # the report's lead lists
 OUTCOME_LABELS = {
     "interested": "Interested",
     "not_interested": "Not interested",
@@ -48,12 +53,20 @@ def row_stats(counts: dict[tuple[str, bool], int], skipped: int) -> dict[str, in
 
 
 def funnel_stats(orders: list[CallOrderRecord]) -> dict[str, int]:
+    """From loaded orders; the API counts the same in SQL (``funnel_counts``)."""
     hot = {o.to_phone_number for o in orders if o.outcome in HOT_LEAD_OUTCOMES}
     human = {o.to_phone_number for o in orders if o.last_result == "human"}
-    leads = {
-        o.to_phone_number for o in orders if o.outcome in ("interested", "requested_callback_later")
-    }
+    leads = {o.to_phone_number for o in orders if o.outcome in LEAD_OUTCOMES}
     return {"hot": len(hot), "talked_to_human": len(human), "total_leads": len(leads)}
+
+
+async def funnel_counts(
+    conn: AsyncConnection, campaign_ids: list[str]
+) -> dict[str, dict[str, int]]:
+    """``funnel_stats`` of each campaign, counted by the database."""
+    return await campaigns.funnel_counts(
+        conn, campaign_ids, hot_outcomes=HOT_LEAD_OUTCOMES, lead_outcomes=LEAD_OUTCOMES
+    )
 
 
 def campaign_status(campaign: CampaignRecord, counts: dict[tuple[str, bool], int]) -> str:
@@ -77,20 +90,16 @@ def campaign_status(campaign: CampaignRecord, counts: dict[tuple[str, bool], int
     return "completed" if total and not still_open else "running"
 
 
-def _newest(attempts: list[AttemptRecord]) -> AttemptRecord | None:
-    return attempts[0] if attempts else None
-
-
 def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _lead(order: CallOrderRecord, last: AttemptRecord | None) -> dict[str, Any]:
+def _lead(order: LeadRecord) -> dict[str, Any]:
     variables = order.prompt_variables or {}
     name = " ".join(filter(None, [order.contact.get("first_name"), order.contact.get("last_name")]))
     number = order.to_phone_number if order.direction == "outbound" else order.from_phone_number
     return {
-        "attempt_id": last.id if last else None,
+        "attempt_id": order.newest_attempt_id,
         "call_id": order.id,
         "direction": order.direction,
         "email": order.contact.get("email") or variables.get("email"),
@@ -101,61 +110,38 @@ def _lead(order: CallOrderRecord, last: AttemptRecord | None) -> dict[str, Any]:
     }
 
 
-def statistics(
+async def statistics(
+    conn: AsyncConnection,
     campaign: CampaignRecord,
     status: str,
     assistant: dict[str, Any] | None,
-    orders: list[CallOrderRecord],
-    attempts: dict[str, list[AttemptRecord]],
     imported_rows: int,
 ) -> dict[str, Any]:
-    def contact(order: CallOrderRecord) -> str:
-        return order.to_phone_number if order.direction == "outbound" else order.from_phone_number
-
-    outbound_attempts = sum(len(attempts[o.id]) for o in orders if o.direction == "outbound")
-    inbound_calls = sum(len(attempts[o.id]) for o in orders if o.direction == "inbound")
-    called = {contact(o) for o in orders if attempts[o.id]}
-    reached_out = {
-        contact(o)
-        for o in orders
-        if o.direction == "outbound" and any(a.result == "human" for a in attempts[o.id])
-    }
-    reached_in = {
-        contact(o)
-        for o in orders
-        if o.direction == "inbound" and any(a.result == "human" for a in attempts[o.id])
-    }
-    reached = reached_out | reached_in
-    exchanges = {
-        contact(o)
-        for o in orders
-        if any(
-            sum(1 for t in (a.transcript or []) if t.get("role") == "user") >= 2
-            for a in attempts[o.id]
-        )
-    }
-    hot = {contact(o) for o in orders if o.outcome in HOT_LEAD_OUTCOMES}
-    activity = [a.started_at for o in orders for a in attempts[o.id] if a.started_at]
-    breakdown = Counter(o.outcome or "none" for o in orders if attempts[o.id])
-    fields = [f["name"] for f in (assistant or {}).get("structured_output_config") or []]
+    """The statistics report, counted by the database (``campaigns.statistics_figures``)."""
     config = campaign.call_retry_config or {}
-    durations = []
-    for o in orders:
-        for a in attempts[o.id]:
-            if a.handled_by_human and a.answered_at and a.ended_at:
-                durations.append((a.ended_at - a.answered_at).total_seconds())
+    figures = await campaigns.statistics_figures(
+        conn,
+        campaign.id,
+        hot_outcomes=HOT_LEAD_OUTCOMES,
+        lead_outcomes=LEAD_LIST_OUTCOMES,
+        need_timezone=not config.get("timezone"),
+    )
+    fields = [f["name"] for f in (assistant or {}).get("structured_output_config") or []]
+    durations = figures.human_durations or []
+    leads = figures.leads or []
+    first, last = figures.first_activity_at, figures.last_activity_at
     return {
         "campaign": {
             "id": campaign.id,
             "agent_name": (assistant or {}).get("name"),
-            "first_activity_at": iso(min(activity)) if activity else None,
-            "has_activity": bool(activity),
+            "first_activity_at": iso(first),
+            "has_activity": first is not None,
             "is_cancelled": campaign.is_cancelled,
-            "last_activity_at": iso(max(activity)) if activity else None,
+            "last_activity_at": iso(last),
             "max_attempts_per_contact": config.get("max_retry_attempts"),
             "name": campaign.name,
             "status": status,
-            "timezone": config.get("timezone") or (orders[0].timezone if orders else "UTC"),
+            "timezone": config.get("timezone") or figures.first_timezone or "UTC",
         },
         "data_extraction": (
             {"fields": fields, "intro": f"{len(fields)} field(s) extracted from each answered call"}
@@ -163,29 +149,30 @@ def statistics(
             else None
         ),
         "effort": {
-            "calls_total": outbound_attempts + inbound_calls,
-            "inbound_calls": inbound_calls,
-            "outbound_attempts": outbound_attempts,
+            "calls_total": figures.outbound_attempts + figures.inbound_calls,
+            "inbound_calls": figures.inbound_calls,
+            "outbound_attempts": figures.outbound_attempts,
         },
         "funnel": {
-            "called": {"count": len(called), "imported_rows": imported_rows},
+            "called": {"count": figures.called, "imported_rows": imported_rows},
             "reached": {
-                "count": len(reached),
-                "inbound": len(reached_in),
-                "outbound": len(reached_out),
-                "overlap": len(reached_in & reached_out),
-                "pct_of_called": _pct(len(reached), len(called)),
+                "count": figures.reached,
+                "inbound": figures.reached_inbound,
+                "outbound": figures.reached_outbound,
+                "overlap": figures.reached_both,
+                "pct_of_called": _pct(figures.reached, figures.called),
             },
             "real_exchanges": {
-                "count": len(exchanges & reached),
-                "pct_of_reached": _pct(len(exchanges & reached), len(reached)),
+                "count": figures.real_exchanges,
+                "pct_of_reached": _pct(figures.real_exchanges, figures.reached),
             },
-            "hot_leads": {"count": len(hot), "pct_of_reached": _pct(len(hot), len(reached))},
+            "hot_leads": {
+                "count": figures.hot,
+                "pct_of_reached": _pct(figures.hot, figures.reached),
+            },
         },
         "hot_lead_outcomes": list(HOT_LEAD_OUTCOMES),
-        "inbound": {
-            "unique_callers": len({contact(o) for o in orders if o.direction == "inbound"})
-        },
+        "inbound": {"unique_callers": figures.inbound_callers},
         "jump_in": {
             "joined_calls": len(durations),
             "median_conversation_seconds": stats.median(durations) if durations else None,
@@ -193,16 +180,12 @@ def statistics(
         },
         "leads": {
             "callback_requested": [
-                _lead(o, _newest(attempts[o.id]))
-                for o in orders
-                if o.outcome == "requested_callback_later"
+                _lead(o) for o in leads if o.outcome == "requested_callback_later"
             ],
-            "interested": [
-                _lead(o, _newest(attempts[o.id])) for o in orders if o.outcome == "interested"
-            ],
+            "interested": [_lead(o) for o in leads if o.outcome == "interested"],
         },
         "outcome_breakdown": [
             {"count": count, "label": OUTCOME_LABELS.get(outcome, outcome), "outcome": outcome}
-            for outcome, count in sorted(breakdown.items())
+            for outcome, count in sorted((figures.outcomes or {}).items())
         ],
     }

@@ -4,27 +4,28 @@ resume, cancel, delete. Dialling is the lifecycle engine's; this records the cha
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, LaunchIn
 from openrevox.api.wire import assistant_wire
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal
-from openrevox.domain.retry_config import policy_from_wire, recipient_timezone
-from openrevox.domain.schedule import first_dial_time
+from openrevox.domain.retry_config import policy_from_wire
+from openrevox.domain.schedule import first_dial_time, load_timezone
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
 from openrevox.services import order_status
-from openrevox.services.calls import caller_id, is_do_not_contact, resume_order
-from openrevox.services.campaign_rows import add_rows, check_contacts
+from openrevox.services.calls import caller_id, resume_order
+from openrevox.services.campaign_rows import add_rows, check_contacts, recipient_zones
 from openrevox.services.order_status import move
 from openrevox.store.repositories import calls, campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.calls import CallOrderRecord
-from openrevox.store.repositories.campaigns import CampaignRecord
+from openrevox.store.repositories.campaigns import CampaignRecord, Where
 
 ACTIVE = {"initializing", "queued_for_calling", "scheduled", "calling", "post_processing", "paused"}
 
@@ -151,9 +152,40 @@ async def update(
         return
     await campaigns.update(conn, campaign.id, {**values, "updated_at": now})
     if order_changes:
-        for order in await _orders(conn, campaign.id):
-            if not is_terminal(OrderStatus(order.status)):
-                await calls.update_order(conn, order.id, {**order_changes, "updated_at": now})
+        open_orders = campaigns.open_orders(campaign.id)
+        config = order_changes.get("call_retry_config")
+        if config is not None:
+            override = _override(config)
+            if override is not None:  # the config's timezone is every order's
+                order_changes["timezone"] = override
+            else:
+                await _zones_from_numbers(conn, open_orders, config, now)
+        await campaigns.set_where(conn, open_orders, {**order_changes, "updated_at": now})
+
+
+def _override(config: dict[str, Any]) -> str | None:
+    """The retry config's timezone, when it overrides the one of the number."""
+    zone = config.get("timezone")
+    return zone.strip() if isinstance(zone, str) and zone.strip() else None
+
+
+async def _zones_from_numbers(
+    conn: AsyncConnection, where: Where, config: dict[str, Any], now: datetime
+) -> None:
+    """Orders are given ``recipient_timezone`` of their number when added. If a former
+    retry config's timezone override replaced it, the number's comes back."""
+    configs = await campaigns.distinct_configs(conn, where)
+    if all(_override(orjson.loads(text)) is None for text in configs):
+        return  # every stored timezone is already its number's
+    numbers = await campaigns.contact_numbers(conn, where)
+    zones = recipient_zones((number for _, number in numbers), config)
+    by_zone: dict[str, list[str]] = {}
+    for (order_id, _), zone in zip(numbers, zones, strict=True):
+        by_zone.setdefault(zone, []).append(order_id)
+    for zone, ids in by_zone.items():
+        await campaigns.set_where(
+            conn, campaigns.with_ids(where, ids, conn.dialect.name), {"timezone": zone}
+        )
 
 
 async def _orders(conn: AsyncConnection, campaign_id: str) -> list[CallOrderRecord]:
@@ -168,37 +200,66 @@ class LaunchReport:
     attempts_exhausted: int = 0
     cancelled: int = 0
     do_not_contact: int = 0
-    launched_ids: list[str] = field(default_factory=list)
 
 
-def _selected(order: CallOrderRecord, body: LaunchIn) -> bool:
+async def _selection(conn: AsyncConnection, campaign_id: str, body: LaunchIn) -> Where | None:
+    """The SQL conditions of the orders ``body.selection`` names, or None for none."""
     filters, rows = body.selection.filters, body.selection.rows
-    listed = order.id in set(rows.call_ids)
-    if (rows.mode == "only") != listed:
-        return False
-    if filters.assignee_ids:
-        return False
-    if filters.statuses and order.status not in filters.statuses:
-        return False
-    if filters.directions and order.direction not in filters.directions:
-        return False
-    if filters.results and (order.last_result or "none") not in filters.results:
-        return False
-    if filters.outcomes and (order.outcome or "none") not in filters.outcomes:
-        return False
+    if filters.assignee_ids:  # no order has an assignee (no operator console)
+        return None
+    if rows.mode == "only" and not rows.call_ids:
+        return None
+    dialect = conn.dialect.name
+    where = campaigns.selection(
+        dialect,
+        campaign_id,
+        call_ids=rows.call_ids,
+        only=rows.mode == "only",
+        statuses=list(filters.statuses),
+        directions=list(filters.directions),
+        results=list(filters.results),
+        outcomes=list(filters.outcomes),
+    )
     if filters.query:
-        text = filters.query.lower()
-        haystack = " ".join(
-            [order.to_phone_number, *(order.prompt_variables or {}).values()]
-        ).lower()
-        if text not in haystack:
-            return False
-    return True
+        matching = await campaigns.matching_text(conn, where, filters.query)
+        if not matching:
+            return None
+        where = campaigns.with_ids(where, matching, dialect)
+    return where
+
+
+def _first_dial_zone(config: dict[str, Any], stored: str) -> str:
+    """The recipient's timezone: the config's override, else the one the order stores
+    (``recipient_timezone`` of its number, found when the row was added)."""
+    return _override(config) or stored
+
+
+def _plan(
+    config_text: str,
+    stored_zone: str,
+    *,
+    now: datetime,
+    requested_at: datetime | None,
+    paused: bool,
+) -> campaigns.LaunchPlan:
+    """Status and first dial time of the orders of one (retry config, timezone) group."""
+    config = orjson.loads(config_text)
+    policy = policy_from_wire(config, load_timezone(_first_dial_zone(config, stored_zone)))
+    due = first_dial_time(policy, now=now, requested_at=requested_at, skip_window=False)
+    status = move(
+        OrderStatus.NOT_LAUNCHED, OrderEvent.LAUNCH_FUTURE if due > now else OrderEvent.LAUNCH_DUE
+    )
+    if paused:  # launched into a paused campaign: held until resume
+        status = move(status, OrderEvent.PAUSE)
+    return campaigns.LaunchPlan(config_text, stored_zone, status.value, due)
 
 
 async def launch(
     conn: AsyncConnection, principal: Principal, campaign_id: str, body: LaunchIn, now: datetime
 ) -> LaunchReport:
+    """Send the selected not_launched orders; the others are counted by why they were
+    skipped. Set-based: a handful of statements whatever the number of orders, the first
+    dial time computed once per (retry config, timezone) group."""
     campaign = await get_or_404(conn, principal, campaign_id, lock=True)
     if body.mode == "speed_dial":
         raise InvalidField(
@@ -208,49 +269,41 @@ async def launch(
     if campaign.is_cancelled:
         raise Conflict(f"campaign '{campaign.id}' is cancelled")
     report = LaunchReport()
-    paused = campaign.status == "paused"
-    skipped_dnc: list[str] = []
-    for order in await _orders(conn, campaign.id):
-        if not _selected(order, body):
-            continue
-        if order.status == OrderStatus.CANCELLED:
-            report.cancelled += 1
-            continue
-        if order.status in ACTIVE:
-            report.active += 1
-            continue
-        if order.status != OrderStatus.NOT_LAUNCHED:
-            report.attempts_exhausted += 1
-            continue
-        if await is_do_not_contact(conn, principal, order.to_phone_number):
-            report.do_not_contact += 1
-            skipped_dnc.append(order.id)
-            await order_status.apply(conn, order, OrderEvent.CANCEL, now)
-            continue
-        policy = policy_from_wire(
-            order.call_retry_config,
-            recipient_timezone(order.call_retry_config, order.to_phone_number),
+    where = await _selection(conn, campaign.id, body)
+    counts = await campaigns.count_by_status(conn, where) if where is not None else {}
+    for status, count in counts.items():
+        if status == OrderStatus.CANCELLED:
+            report.cancelled += count
+        elif status in ACTIVE:
+            report.active += count
+        elif status != OrderStatus.NOT_LAUNCHED:
+            report.attempts_exhausted += count
+    if where is not None and counts.get(OrderStatus.NOT_LAUNCHED):
+        refused = await campaigns.do_not_contact_orders(
+            conn, where, organization_id=principal.organization_id, mode=principal.mode
         )
-        due = first_dial_time(policy, now=now, requested_at=body.scheduled_at, skip_window=False)
-        status = move(
-            OrderStatus.NOT_LAUNCHED,
-            OrderEvent.LAUNCH_FUTURE if due > now else OrderEvent.LAUNCH_DUE,
-        )
-        if paused:  # launched into a paused campaign: held until resume
-            status = move(status, OrderEvent.PAUSE)
-        await calls.update_order(
-            conn,
-            order.id,
-            {
-                "status": status.value,
-                "scheduled_at": due,
-                "next_attempt_at": due,
-                "updated_at": now,
-            },
-        )
-        report.launched += 1
-        report.launched_ids.append(order.id)
-    await campaigns.mark_skipped(conn, skipped_dnc, "do_not_contact")
+        if refused:
+            ids = [order.id for order in refused]
+            cancelled = move(OrderStatus.NOT_LAUNCHED, OrderEvent.CANCEL)
+            report.do_not_contact = await campaigns.set_not_launched(
+                conn,
+                campaigns.with_ids(where, ids, conn.dialect.name),
+                {"status": cancelled.value, "updated_at": now},
+            )
+            for order in refused:
+                await order_status.after_change(conn, order, cancelled, now)
+            await campaigns.mark_skipped(conn, ids, "do_not_contact")
+        plans = [
+            _plan(
+                config_text,
+                zone,
+                now=now,
+                requested_at=body.scheduled_at,
+                paused=campaign.status == "paused",
+            )
+            for config_text, zone in await campaigns.retry_groups(conn, where)
+        ]
+        report.launched = await campaigns.launch_groups(conn, where, plans, now)
     await campaigns.update(
         conn,
         campaign.id,

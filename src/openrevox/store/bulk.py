@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,17 +33,25 @@ def _pg_element(column: sa.Column[Any]) -> tuple[str, str, bool]:
     return "text[]", "", False
 
 
+def _json_none(column: sa.Column[Any]) -> str | None:
+    """What the ORM stores for ``None`` in this JSON column: JSON ``null`` unless the type
+    says ``none_as_null``."""
+    return None if getattr(column.type, "none_as_null", False) else "null"
+
+
 def unnest_arrays(
-    table: sa.Table, columns: Mapping[str, list[Any]]
+    table: sa.Table, columns: Mapping[str, list[Any]], *, orm_nulls: bool = False
 ) -> tuple[str, list[str], dict[str, Any]]:
     """``unnest(...) AS v(keys)`` of one array per column, each value cast to its
-    column's type (``v."key"...``), and the array parameters."""
+    column's type (``v."key"...``), and the array parameters. ``None`` in a JSON column
+    is SQL NULL, or with ``orm_nulls`` what an ORM insert stores (JSON ``null``)."""
     arrays: dict[str, Any] = {}
     arguments, values = [], []
     for index, (key, items) in enumerate(columns.items()):
         array, cast, is_json = _pg_element(table.c[key])
         if is_json:
-            items = [None if item is None else orjson.dumps(item).decode() for item in items]
+            none = _json_none(table.c[key]) if orm_nulls else None
+            items = [none if item is None else orjson.dumps(item).decode() for item in items]
         arrays[f"a{index}"] = items
         arguments.append(f"CAST(:a{index} AS {array})")
         values.append(f'v."{key}"{cast}')
@@ -69,15 +78,18 @@ async def insert_rows(
     *,
     skip_conflicts: bool = False,
     returning: sa.Column[Any] | None = None,
+    orm_nulls: bool = False,
 ) -> list[Any]:
     """Insert rows that all have the same keys; ``skip_conflicts``: rows whose key is
-    taken are left out; ``returning``: that column of the rows inserted."""
+    taken are left out; ``returning``: that column of the rows inserted; ``orm_nulls``:
+    ``None`` in a JSON column is stored as an ORM insert stores it (JSON ``null`` on
+    PostgreSQL, as on SQLite), not as SQL NULL."""
     if not rows:
         return []
     keys = tuple(rows[0])
     if conn.dialect.name == "postgresql":
         source, values, params = unnest_arrays(
-            table, {key: [row[key] for row in rows] for key in keys}
+            table, {key: [row[key] for row in rows] for key in keys}, orm_nulls=orm_nulls
         )
         names = ", ".join(f'"{key}"' for key in keys)
         sql = f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM {source}"
@@ -95,3 +107,16 @@ async def insert_rows(
         return list((await conn.execute(statement, list(rows))).scalars())
     await conn.execute(statement, list(rows))
     return []
+
+
+def in_list(column: sa.ColumnElement[Any], values: Sequence[str], dialect: str) -> Any:
+    """``column IN values`` as one parameter, however many values: an array on
+    PostgreSQL (``= ANY``), a JSON array on SQLite (``json_each``). An expanding IN would
+    bind one parameter per value, past the databases' limits (32,766 on SQLite)."""
+    if dialect == "postgresql":
+        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(sa.Text))
+        return column == sa.any_(array)
+    listed: sa.Select[Any] = sa.select(sa.column("value")).select_from(
+        sa.func.json_each(sa.bindparam(None, orjson.dumps(list(values)).decode(), type_=sa.Text))
+    )
+    return column.in_(listed)

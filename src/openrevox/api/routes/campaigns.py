@@ -20,10 +20,10 @@ from openrevox.api.schemas.campaign import (
 from openrevox.api.wire import assistant_wire, call_wire
 from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
-from openrevox.results.export import campaign_rows_csv
 from openrevox.services import assistants as assistant_service
 from openrevox.services import campaign_import, campaign_stats
 from openrevox.services import campaigns as service
+from openrevox.services.campaign_rows import export_csv
 from openrevox.store.repositories import calls, campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord
@@ -40,7 +40,7 @@ async def campaign_wires(
     ids = [record.id for record in records]
     counts = await campaigns.status_counts(conn, ids)
     skipped = await campaigns.skipped_counts(conn, ids)
-    orders = await campaigns.orders_of(conn, ids)
+    funnels = await campaign_stats.funnel_counts(conn, ids)
     wires: list[dict[str, Any]] = []
     assistant_cache: dict[str, dict[str, Any] | None] = {}
     for record in records:
@@ -64,7 +64,7 @@ async def campaign_wires(
                 "call_retry_config": record.call_retry_config,
                 "created_by": None,
                 "from_phone_number": record.from_phone_number,
-                "funnel_stats": campaign_stats.funnel_stats(orders[record.id]),
+                "funnel_stats": funnels[record.id],
                 "max_concurrent_calls": record.max_concurrent_calls,
                 "metadata_keys": [],
                 "row_stats": campaign_stats.row_stats(counts[record.id], skipped[record.id]),
@@ -138,13 +138,18 @@ async def import_campaign(
     max_concurrent_calls: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> JSON:
     contacts = await _contacts_from(request)
+    # The checks (CPU) before the write transaction: it holds the lock for the inserts only.
+    async with services.db.read() as conn:
+        prepared = await campaign_import.prepare_new(
+            conn, principal, name=name, assistant_id=assistant_id, raw=contacts
+        )
     now = services.clock.now()
     async with services.db.transaction() as conn:
         campaign = await campaign_import.create_campaign(
             conn, principal, name=name, assistant_id=assistant_id, now=now,
             max_concurrent_calls=max_concurrent_calls,
         )  # fmt: skip
-        report = await campaign_import.append(conn, principal, campaign, contacts, now)
+        report = await campaign_import.write_all(conn, principal, campaign, prepared, now)
         if launch:
             everything = LaunchIn(mode="ai_first", selection=Selection())
             await service.launch(conn, principal, campaign.id, everything, now)
@@ -161,10 +166,13 @@ async def add_campaign_rows(
     campaign_id: str, request: Request, principal: Auth, services: Services
 ) -> JSON:
     contacts = await _contacts_from(request)
+    async with services.db.read() as conn:  # the checks, before the write transaction
+        campaign = await service.get_or_404(conn, principal, campaign_id)
+        prepared = await campaign_import.prepare(conn, principal, campaign, contacts)
     now = services.clock.now()
     async with services.db.transaction() as conn:
         campaign = await service.get_or_404(conn, principal, campaign_id, lock=True)
-        report = await campaign_import.append(conn, principal, campaign, contacts, now)
+        report = await campaign_import.write_all(conn, principal, campaign, prepared, now)
     return JSON(report.wire())
 
 
@@ -266,11 +274,9 @@ async def campaign_statistics(campaign_id: str, principal: Auth, services: Servi
     async with services.db.read() as conn:
         record = await service.get_or_404(conn, principal, campaign_id)
         wire = (await campaign_wires(conn, principal, [record]))[0]
-        orders = (await campaigns.orders_of(conn, [record.id]))[record.id]
-        attempts = await calls.attempts_of(conn, [order.id for order in orders])
-    report = campaign_stats.statistics(
-        record, wire["status"], wire["assistant"], orders, attempts, wire["row_stats"]["total"]
-    )
+        report = await campaign_stats.statistics(
+            conn, record, wire["status"], wire["assistant"], wire["row_stats"]["total"]
+        )
     return JSON({"statistics": report})
 
 
@@ -338,8 +344,6 @@ async def campaign_rows(
 async def export_rows(campaign_id: str, principal: Auth, services: Services) -> JSON:
     async with services.db.read() as conn:
         record = await service.get_or_404(conn, principal, campaign_id)
-        rows, _ = await campaigns.rows_page(conn, campaign_id=record.id, offset=0, limit=1_000_000)
-        orders = (await campaigns.orders_of(conn, [record.id]))[record.id]
-        views = {view.order.id: view for view in await calls.views_of(conn, orders)}
+        lines = await campaigns.export_lines(conn, record.id)
     safe = "".join(ch if ch.isalnum() else "-" for ch in record.name).strip("-") or "campaign"
-    return JSON({"csv": campaign_rows_csv(rows, views), "filename": f"{safe}-rows.csv"})
+    return JSON({"csv": export_csv(lines), "filename": f"{safe}-rows.csv"})

@@ -10,12 +10,21 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
+from openrevox.store.bulk import in_list
 from openrevox.store.repositories.calls import (
     _SELECT_ORDERS,
+    TERMINAL_STATUSES,
     CallOrderRecord,
     order_from_row,
 )
-from openrevox.store.tables import call_orders, campaign_rows, campaigns
+from openrevox.store.tables import (
+    call_attempts,
+    call_orders,
+    campaign_rows,
+    campaigns,
+    do_not_contact,
+)
+from openrevox.store.types import UTCDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +207,502 @@ async def mark_skipped(conn: AsyncConnection, order_ids: list[str], reason: str)
     if order_ids:
         await conn.execute(
             sa.update(campaign_rows)
-            .where(campaign_rows.c.call_order_id.in_(order_ids))
+            .where(in_list(campaign_rows.c.call_order_id, order_ids, conn.dialect.name))
             .values(skip_reason=reason)
         )
+
+
+# -- set-based changes of a campaign's orders -------------------------------------------
+
+Where = list[Any]  # SQL conditions on call_orders, ANDed
+
+
+def open_orders(campaign_id: str) -> Where:
+    """The campaign's orders not in a terminal status."""
+    return [
+        call_orders.c.campaign_id == campaign_id,
+        call_orders.c.status.not_in(TERMINAL_STATUSES),
+    ]
+
+
+async def set_where(conn: AsyncConnection, where: Where, values: dict[str, Any]) -> int:
+    """One UPDATE of the orders of ``where``; how many were written."""
+    result = await conn.execute(sa.update(call_orders).where(*where).values(**values))
+    return int(result.rowcount)
+
+
+async def distinct_configs(conn: AsyncConnection, where: Where) -> list[str]:
+    """The distinct retry configs (as stored text) of the orders of ``where``."""
+    rows = await conn.execute(sa.select(_config_text()).where(*where).distinct())
+    return list(rows.scalars())
+
+
+async def contact_numbers(conn: AsyncConnection, where: Where) -> list[tuple[str, str]]:
+    """(id, the contact's number: callee of an outbound order, caller of an inbound one)."""
+    o = call_orders.c
+    contact = sa.case((o.direction == "outbound", o.to_phone_number), else_=o.from_phone_number)
+    rows = await conn.execute(sa.select(o.id, contact).where(*where).order_by(contact))
+    return [(order_id, number) for order_id, number in rows]
+
+
+# -- launch: set-based, a handful of statements whatever the number of orders -----------
+
+
+def _config_text() -> Any:
+    """The retry config as its stored text: JSON columns have no equality on PostgreSQL,
+    and the text compares exactly on both databases."""
+    return sa.cast(call_orders.c.call_retry_config, sa.Text)
+
+
+def selection(
+    dialect: str,
+    campaign_id: str,
+    *,
+    call_ids: list[str],
+    only: bool,
+    statuses: list[str],
+    directions: list[str],
+    results: list[str],
+    outcomes: list[str],
+) -> Where:
+    """The campaign's orders a launch selection names: ``only`` those of ``call_ids``,
+    else all except them; each filter (``none``: no result / no outcome yet) narrows."""
+    o = call_orders.c
+    where: Where = [o.campaign_id == campaign_id]
+    if only:
+        where.append(in_list(o.id, call_ids, dialect))
+    elif call_ids:
+        where.append(sa.not_(in_list(o.id, call_ids, dialect)))
+    if statuses:
+        where.append(o.status.in_(statuses))
+    if directions:
+        where.append(o.direction.in_(directions))
+    if results:
+        where.append(sa.func.coalesce(o.last_result, "none").in_(results))
+    if outcomes:
+        where.append(sa.func.coalesce(o.outcome, "none").in_(outcomes))
+    return where
+
+
+def with_ids(where: Where, ids: list[str], dialect: str) -> Where:
+    return [*where, in_list(call_orders.c.id, ids, dialect)]
+
+
+async def matching_text(conn: AsyncConnection, where: Where, text: str) -> list[str]:
+    """Ids of the orders whose number and prompt variables, joined by spaces, contain
+    ``text`` (case-insensitive, as Python lowercases)."""
+    wanted = text.lower()
+    rows = await conn.execute(
+        sa.select(
+            call_orders.c.id, call_orders.c.to_phone_number, call_orders.c.prompt_variables
+        ).where(*where)
+    )
+    return [
+        order_id
+        for order_id, number, variables in rows
+        if wanted in " ".join([number, *(variables or {}).values()]).lower()
+    ]
+
+
+async def count_by_status(conn: AsyncConnection, where: Where) -> dict[str, int]:
+    rows = await conn.execute(
+        sa.select(call_orders.c.status, sa.func.count())
+        .where(*where)
+        .group_by(call_orders.c.status)
+    )
+    return {status: int(count) for status, count in rows}
+
+
+def _not_launched(where: Where) -> Where:
+    return [*where, call_orders.c.status == "not_launched"]
+
+
+async def do_not_contact_orders(
+    conn: AsyncConnection, where: Where, *, organization_id: str, mode: Mode
+) -> list[CallOrderRecord]:
+    """The not_launched orders of ``where`` whose number is on the do-not-contact list."""
+    # Correlated on (organization, number) both ways, so that either side's index serves,
+    # whichever the planner starts from (fresh imports have no statistics yet).
+    o = call_orders.c
+    listed = sa.exists().where(
+        do_not_contact.c.organization_id == o.organization_id,
+        do_not_contact.c.mode == o.mode,
+        do_not_contact.c.phone_number == o.to_phone_number,
+    )
+    mine = [o.organization_id == organization_id, o.mode == mode]
+    rows = await conn.execute(_SELECT_ORDERS.where(*_not_launched(where), *mine, listed))
+    return [order_from_row(row) for row in rows.mappings()]
+
+
+async def set_not_launched(conn: AsyncConnection, where: Where, values: dict[str, Any]) -> int:
+    """Write ``values`` on the not_launched orders of ``where``; how many were written."""
+    result = await conn.execute(
+        sa.update(call_orders).where(*_not_launched(where)).values(**values)
+    )
+    return int(result.rowcount)
+
+
+async def retry_groups(conn: AsyncConnection, where: Where) -> list[tuple[str, str]]:
+    """The distinct (retry config as stored text, timezone) of the not_launched orders of
+    ``where``: what their first dial time depends on (few, whatever the number of orders)."""
+    rows = await conn.execute(
+        sa.select(_config_text(), call_orders.c.timezone).where(*_not_launched(where)).distinct()
+    )
+    return [(config, zone) for config, zone in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchPlan:
+    """What the not_launched orders of one retry group become."""
+
+    config_text: str
+    timezone: str
+    status: str
+    due: datetime
+
+
+GROUPS_PER_STATEMENT = 100
+
+
+async def launch_groups(
+    conn: AsyncConnection, where: Where, plans: list[LaunchPlan], now: datetime
+) -> int:
+    """Set each group's status and first dial time on the not_launched orders of
+    ``where``: one UPDATE per GROUPS_PER_STATEMENT groups. Returns the orders written."""
+    written = 0
+    for start in range(0, len(plans), GROUPS_PER_STATEMENT):
+        chunk = plans[start : start + GROUPS_PER_STATEMENT]
+        matches = [
+            sa.and_(_config_text() == plan.config_text, call_orders.c.timezone == plan.timezone)
+            for plan in chunk
+        ]
+        pairs = list(zip(matches, chunk, strict=True))
+        due: Any = sa.case(*((match, sa.literal(plan.due, UTCDateTime())) for match, plan in pairs))
+        status: Any = sa.case(*((match, plan.status) for match, plan in pairs))
+        if len(chunk) == 1:
+            due, status = chunk[0].due, chunk[0].status
+        written += await set_not_launched(
+            conn,
+            [*where, sa.or_(*matches)],
+            {"status": status, "scheduled_at": due, "next_attempt_at": due, "updated_at": now},
+        )
+    return written
+
+
+# -- figures: aggregated in SQL, never loading the campaign's orders ---------------------
+
+
+async def funnel_counts(
+    conn: AsyncConnection,
+    campaign_ids: list[str],
+    *,
+    hot_outcomes: tuple[str, ...],
+    lead_outcomes: tuple[str, ...],
+) -> dict[str, dict[str, int]]:
+    """Per campaign, distinct numbers (``to_phone_number``): with a hot outcome, last
+    answered by a human, with a lead outcome."""
+    counts = {cid: {"hot": 0, "talked_to_human": 0, "total_leads": 0} for cid in campaign_ids}
+    if not campaign_ids:
+        return counts
+    o = call_orders.c
+
+    def numbers(condition: Any) -> Any:
+        return sa.func.count(sa.distinct(sa.case((condition, o.to_phone_number))))
+
+    rows = await conn.execute(
+        sa.select(
+            o.campaign_id,
+            numbers(o.outcome.in_(hot_outcomes)),
+            numbers(o.last_result == "human"),
+            numbers(o.outcome.in_(lead_outcomes)),
+        )
+        .where(o.campaign_id.in_(campaign_ids))
+        .group_by(o.campaign_id)
+    )
+    for campaign_id, hot, human, leads in rows:
+        counts[campaign_id] = {
+            "hot": int(hot),
+            "talked_to_human": int(human),
+            "total_leads": int(leads),
+        }
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRecord:
+    """What the statistics' lead lists show of an order."""
+
+    id: str
+    direction: str
+    to_phone_number: str
+    from_phone_number: str
+    contact: dict[str, Any]
+    prompt_variables: dict[str, str] | None
+    last_attempt_at: datetime | None
+    updated_at: datetime
+    outcome: str | None
+    outcome_summary: str | None
+    newest_attempt_id: str | None
+
+
+@dataclass(slots=True)
+class StatisticsFigures:
+    """The counts of a campaign's statistics report. Contacts are distinct numbers: the
+    callee of an outbound order, the caller of an inbound one."""
+
+    called: int = 0  # contacts with at least one attempt
+    reached: int = 0  # contacts with an attempt answered by a human
+    reached_outbound: int = 0
+    reached_inbound: int = 0
+    reached_both: int = 0
+    real_exchanges: int = 0  # reached contacts with an attempt of 2+ user turns
+    hot: int = 0
+    inbound_callers: int = 0
+    outbound_attempts: int = 0
+    inbound_calls: int = 0
+    first_activity_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    outcomes: dict[str, int] | None = None  # of the orders with an attempt; "none" for none
+    human_durations: list[float] | None = None  # seconds, attempts a human handled
+    first_timezone: str | None = None  # of the first row's order
+    leads: list[LeadRecord] | None = None
+
+
+def _user_turns_at_least_two(dialect: str) -> Any:
+    """An attempt whose transcript has two or more ``{"role": "user"}`` entries."""
+    if dialect == "postgresql":  # a second match exists
+        return sa.literal_column(
+            "CASE WHEN jsonb_typeof(call_attempts.transcript) = 'array' THEN"
+            " jsonb_path_query_array(call_attempts.transcript,"
+            " 'strict $[*] ? (@.role == \"user\")') -> 1 IS NOT NULL ELSE false END"
+        )
+    count = (
+        "(SELECT count(*) FROM json_each(CASE WHEN json_type(call_attempts.transcript)"
+        " = 'array' THEN call_attempts.transcript ELSE '[]' END) AS turns WHERE CASE"
+        " WHEN turns.type = 'object' THEN json_extract(turns.value, '$.role') END = 'user')"
+    )
+    return sa.literal_column(count) >= 2
+
+
+def _flag(condition: Any) -> Any:
+    return sa.func.max(sa.case((condition, 1), else_=0))
+
+
+def _count(condition: Any) -> Any:
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def _total(column: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(column), 0)
+
+
+async def statistics_figures(
+    conn: AsyncConnection,
+    campaign_id: str,
+    *,
+    hot_outcomes: tuple[str, ...],
+    lead_outcomes: tuple[str, ...],
+    need_timezone: bool,
+) -> StatisticsFigures:
+    """One pass over the campaign's attempts (grouped by order) and orders (grouped by
+    contact) for the counts; small queries for the outcome breakdown, the human-handled
+    durations (when any), the first row's timezone and the leads."""
+    a, o, r = call_attempts.c, call_orders.c, campaign_rows.c
+    in_campaign = o.campaign_id == campaign_id
+    joined = sa.and_(
+        a.handled_by_human.is_(True), a.answered_at.is_not(None), a.ended_at.is_not(None)
+    )
+    # One row per attempt (or per order without any), its flags computed first: what is
+    # then grouped by contact is a few integers, not the transcripts. MATERIALIZED:
+    # PostgreSQL would merge it into the grouping and sort the transcripts.
+    exchange = sa.and_(a.transcript.is_not(None), _user_turns_at_least_two(conn.dialect.name))
+    outbound, inbound = o.direction == "outbound", o.direction == "inbound"
+    rows = (
+        sa.select(
+            sa.case((outbound, o.to_phone_number), else_=o.from_phone_number).label("contact"),
+            sa.case((a.id.is_not(None), 1), else_=0).label("attempted"),
+            sa.case((sa.and_(outbound, a.id.is_not(None)), 1), else_=0).label("attempt_out"),
+            sa.case((sa.and_(inbound, a.id.is_not(None)), 1), else_=0).label("attempt_in"),
+            sa.case((sa.and_(outbound, a.result == "human"), 1), else_=0).label("human_out"),
+            sa.case((sa.and_(inbound, a.result == "human"), 1), else_=0).label("human_in"),
+            sa.case((exchange, 1), else_=0).label("exchange"),
+            sa.case((o.outcome.in_(hot_outcomes), 1), else_=0).label("hot"),
+            sa.case((inbound, 1), else_=0).label("inbound"),
+            a.started_at,
+            sa.case((joined, 1), else_=0).label("joined"),
+        )
+        .select_from(call_orders.outerjoin(call_attempts, a.call_order_id == o.id))
+        .where(in_campaign)
+        .cte("campaign_attempts")
+        .prefix_with("MATERIALIZED")
+    )
+    per_contact = (
+        sa.select(
+            sa.func.max(rows.c.attempted).label("called"),
+            sa.func.max(rows.c.human_out).label("out"),
+            sa.func.max(rows.c.human_in).label("in_"),
+            sa.func.max(rows.c.exchange).label("exchange"),
+            sa.func.max(rows.c.hot).label("hot"),
+            sa.func.max(rows.c.inbound).label("inbound"),
+            sa.func.sum(rows.c.attempt_out).label("attempts_out"),
+            sa.func.sum(rows.c.attempt_in).label("attempts_in"),
+            sa.func.min(rows.c.started_at).label("first_at"),
+            sa.func.max(rows.c.started_at).label("last_at"),
+            sa.func.sum(rows.c.joined).label("joined"),
+        )
+        .group_by(rows.c.contact)
+        .subquery("per_contact")
+    )
+    c = per_contact.c
+    reached = sa.or_(c.out == 1, c.in_ == 1)
+    totals = (
+        await conn.execute(
+            sa.select(
+                _total(c.called),
+                _total(sa.case((reached, 1), else_=0)),
+                _total(c.out),
+                _total(c.in_),
+                _total(sa.case((sa.and_(c.out == 1, c.in_ == 1), 1), else_=0)),
+                _total(sa.case((sa.and_(reached, c.exchange == 1), 1), else_=0)),
+                _total(c.hot),
+                _total(c.inbound),
+                _total(c.attempts_out),
+                _total(c.attempts_in),
+                _total(c.joined),
+                sa.func.min(c.first_at),
+                sa.func.max(c.last_at),
+            )
+        )
+    ).one()
+    counts = [int(value) for value in totals[:11]]
+    figures = StatisticsFigures(
+        called=counts[0],
+        reached=counts[1],
+        reached_outbound=counts[2],
+        reached_inbound=counts[3],
+        reached_both=counts[4],
+        real_exchanges=counts[5],
+        hot=counts[6],
+        inbound_callers=counts[7],
+        outbound_attempts=counts[8],
+        inbound_calls=counts[9],
+        first_activity_at=totals[11],
+        last_activity_at=totals[12],
+    )
+    figures.outcomes = {}
+    if figures.called:
+        outcome = sa.func.coalesce(sa.func.nullif(o.outcome, ""), "none")
+        attempted = sa.exists().where(a.call_order_id == o.id)
+        breakdown = await conn.execute(
+            sa.select(outcome, sa.func.count()).where(in_campaign, attempted).group_by(outcome)
+        )
+        figures.outcomes = {name: int(count) for name, count in breakdown}
+
+    figures.human_durations = []
+    if counts[10]:  # attempts a human handled
+        handled = await conn.execute(
+            sa.select(a.answered_at, a.ended_at)
+            .select_from(call_attempts.join(call_orders, o.id == a.call_order_id))
+            .where(in_campaign, joined)
+        )
+        figures.human_durations = [(end - start).total_seconds() for start, end in handled]
+
+    if need_timezone:  # the first row's order's, else any order's
+        first_row = (
+            sa.select(r.call_order_id)
+            .where(r.campaign_id == campaign_id, r.call_order_id.is_not(None))
+            .order_by(r.row_index)
+            .limit(1)
+            .scalar_subquery()
+        )
+        for order in (first_row, sa.select(o.id).where(in_campaign).limit(1).scalar_subquery()):
+            figures.first_timezone = (
+                await conn.execute(sa.select(o.timezone).where(o.id == order, in_campaign))
+            ).scalar()
+            if figures.first_timezone is not None:
+                break
+
+    newest = (
+        sa.select(a.id)
+        .where(a.call_order_id == o.id)
+        .order_by(a.attempt_number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    leads = await conn.execute(
+        sa.select(
+            o.id,
+            o.direction,
+            o.to_phone_number,
+            o.from_phone_number,
+            o.contact,
+            o.prompt_variables,
+            o.last_attempt_at,
+            o.updated_at,
+            o.outcome,
+            o.outcome_summary,
+            newest.label("newest_attempt_id"),
+        )
+        .select_from(call_orders.outerjoin(campaign_rows, r.call_order_id == o.id))
+        .where(in_campaign, o.outcome.in_(lead_outcomes))
+        .order_by(r.row_index.nulls_last(), o.id)
+    )
+    figures.leads = [LeadRecord(**row) for row in leads.mappings()]
+    return figures
+
+
+async def export_lines(conn: AsyncConnection, campaign_id: str) -> list[ExportLine]:
+    """Each row of the campaign in order, with its order and that order's newest attempt."""
+    a, o, r = call_attempts.c, call_orders.c, campaign_rows.c
+    others = call_attempts.alias("others")
+    newest = (
+        sa.select(sa.func.max(others.c.attempt_number))
+        .where(others.c.call_order_id == o.id)
+        .correlate(call_orders)
+        .scalar_subquery()
+    )
+    rows = await conn.execute(
+        sa.select(
+            r.row_index,
+            r.phone_number,
+            r.call_order_id,
+            r.skip_reason,
+            r.input_data,
+            o.id.label("order_id"),
+            o.status,
+            o.calls_count,
+            o.outcome,
+            a.id.label("attempt_id"),
+            a.result,
+            a.dial_error,
+            a.structured_output,
+        )
+        .select_from(
+            campaign_rows.outerjoin(
+                call_orders, sa.and_(o.id == r.call_order_id, o.campaign_id == r.campaign_id)
+            ).outerjoin(call_attempts, sa.and_(a.call_order_id == o.id, a.attempt_number == newest))
+        )
+        .where(r.campaign_id == campaign_id)
+        .order_by(r.row_index)
+    )
+    return [ExportLine(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLine:
+    """A row, its order (``order_id`` None: none) and its newest attempt (``attempt_id``
+    None: none)."""
+
+    row_index: int
+    phone_number: str
+    call_order_id: str | None
+    skip_reason: str | None
+    input_data: dict[str, str]
+    order_id: str | None
+    status: str | None
+    calls_count: int | None
+    outcome: str | None
+    attempt_id: str | None
+    result: str | None
+    dial_error: str | None
+    structured_output: dict[str, Any] | None
