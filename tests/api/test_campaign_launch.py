@@ -389,7 +389,7 @@ def test_a_failed_launch_writes_nothing(
     async def broken(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(campaign_repository, "launch_groups", broken)
+    monkeypatch.setattr(campaign_repository, "write_groups", broken)
     assert _launch(server, org, campaign_id, _everything()).status_code == 500
     orders = _orders(server, campaign_id)
     assert {(o["status"], o["skip_reason"]) for o in orders.values()} == {("not_launched", None)}

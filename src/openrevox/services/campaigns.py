@@ -3,6 +3,7 @@ resume, cancel, delete. Dialling is the lifecycle engine's; this records the cha
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,18 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, LaunchIn
 from openrevox.api.wire import assistant_wire
-from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal
+from openrevox.domain.lifecycle import OrderEvent, OrderStatus
 from openrevox.domain.retry_config import policy_from_wire
-from openrevox.domain.schedule import first_dial_time, load_timezone
+from openrevox.domain.schedule import RetryPolicy, first_dial_time, load_timezone, next_dial_time
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
 from openrevox.services import order_status
-from openrevox.services.calls import caller_id, resume_order
-from openrevox.services.campaign_rows import add_rows, check_contacts, recipient_zones
+from openrevox.services.calls import caller_id
+from openrevox.services.campaign_rows import Contact, add_rows, check_contacts, recipient_zones
 from openrevox.services.order_status import move
-from openrevox.store.repositories import calls, campaigns
+from openrevox.store.repositories import campaigns
 from openrevox.store.repositories.accounts import Principal
-from openrevox.store.repositories.calls import CallOrderRecord
 from openrevox.store.repositories.campaigns import CampaignRecord, Where
 
 ACTIVE = {"initializing", "queued_for_calling", "scheduled", "calling", "post_processing", "paused"}
@@ -45,10 +45,17 @@ async def get_or_404(
     return record
 
 
-async def create(
-    conn: AsyncConnection, principal: Principal, body: CampaignCreate, now: datetime
-) -> tuple[str, bool]:
-    """The new campaign's id, and whether the body asked an older client's launch-at-create."""
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    assistant_id: str
+    snapshot: dict[str, Any]
+    retry_config: dict[str, Any]
+    from_number: str
+
+
+async def _create_inputs(
+    conn: AsyncConnection, principal: Principal, body: CampaignCreate
+) -> _Inputs:
     try:
         assistant = await assistant_service.get_or_404(conn, principal, body.assistant_id)
     except NotFound as error:
@@ -66,10 +73,24 @@ async def create(
         if body.from_phone_number
         else await caller_id(conn, principal, snapshot)
     )
-    texts = (snapshot.get("prompt"), snapshot.get("first_sentence"))
+    return _Inputs(assistant.id, snapshot, retry_config, from_number)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedCreate:
+    """The contacts of a create body, checked and located (``check_create``)."""
+
+    contacts: list[Contact]
+    zones: list[str]
+    retry_config: dict[str, Any]
+
+
+def _check_and_locate(
+    body: CampaignCreate, country: str, texts: tuple[str | None, ...], config: dict[str, Any]
+) -> CheckedCreate:
     checked = check_contacts(
         ((i, c.to_phone_number, c.prompt_variables) for i, c in enumerate(body.contacts)),
-        country=principal.country,
+        country=country,
         prompt_texts=texts,
     )
     if checked.problems:
@@ -78,6 +99,38 @@ async def create(
         raise InvalidField(
             f"contact {first.where}: {first.reason}", param=f"contacts.{first.where}.{field}"
         )
+    zones = recipient_zones((contact.number for contact in checked.valid), config)
+    return CheckedCreate(checked.valid, zones, config)
+
+
+async def check_create(
+    conn: AsyncConnection, principal: Principal, body: CampaignCreate
+) -> CheckedCreate:
+    """What ``create`` checks (assistant, caller id, then the contacts, the CPU part, in
+    a thread); ``conn`` is only read, so that the write transaction holds its lock for
+    the inserts only."""
+    inputs = await _create_inputs(conn, principal, body)
+    texts = (inputs.snapshot.get("prompt"), inputs.snapshot.get("first_sentence"))
+    return await asyncio.to_thread(
+        _check_and_locate, body, principal.country, texts, inputs.retry_config
+    )
+
+
+async def create(
+    conn: AsyncConnection,
+    principal: Principal,
+    body: CampaignCreate,
+    checked: CheckedCreate,
+    now: datetime,
+) -> tuple[str, bool]:
+    """The new campaign's id, and whether the body asked an older client's launch-at-create.
+    ``checked``: ``check_create`` of the same body."""
+    inputs = await _create_inputs(conn, principal, body)
+    zones = checked.zones
+    if inputs.retry_config != checked.retry_config:  # the assistant changed meanwhile
+        zones = recipient_zones(
+            (contact.number for contact in checked.contacts), inputs.retry_config
+        )
     campaign_id = str(uuid.uuid4())
     await campaigns.insert(
         conn,
@@ -85,12 +138,12 @@ async def create(
             "id": campaign_id,
             "organization_id": principal.organization_id,
             "mode": principal.mode,
-            "assistant_id": assistant.id,
+            "assistant_id": inputs.assistant_id,
             "name": body.name,
             "status": "running",
             "is_cancelled": False,
-            "call_retry_config": retry_config,
-            "from_phone_number": from_number,
+            "call_retry_config": inputs.retry_config,
+            "from_phone_number": inputs.from_number,
             "max_concurrent_calls": body.max_concurrent_calls,
             "scheduled_at": body.scheduled_at,
             "created_by": principal.user_id,
@@ -102,13 +155,14 @@ async def create(
         conn,
         principal,
         campaign_id=campaign_id,
-        assistant_id=assistant.id,
-        snapshot=snapshot,
-        retry_config=retry_config,
-        from_number=from_number,
-        contacts=checked.valid,
+        assistant_id=inputs.assistant_id,
+        snapshot=inputs.snapshot,
+        retry_config=inputs.retry_config,
+        from_number=inputs.from_number,
+        contacts=checked.contacts,
         first_index=0,
         now=now,
+        zones=zones,
     )
     legacy_launch = body.launch is True or "scheduled_at" in body.given()
     return campaign_id, legacy_launch
@@ -188,11 +242,6 @@ async def _zones_from_numbers(
         )
 
 
-async def _orders(conn: AsyncConnection, campaign_id: str) -> list[CallOrderRecord]:
-    """The campaign's orders, locked: every caller here changes them."""
-    return (await campaigns.orders_of(conn, [campaign_id], lock=True))[campaign_id]
-
-
 @dataclass(slots=True)
 class LaunchReport:
     launched: int = 0
@@ -234,24 +283,36 @@ def _first_dial_zone(config: dict[str, Any], stored: str) -> str:
     return _override(config) or stored
 
 
-def _plan(
+def _policy(config_text: str, stored_zone: str) -> RetryPolicy:
+    config = orjson.loads(config_text)
+    return policy_from_wire(config, load_timezone(_first_dial_zone(config, stored_zone)))
+
+
+def _launch_plan(
     config_text: str,
     stored_zone: str,
     *,
     now: datetime,
     requested_at: datetime | None,
     paused: bool,
-) -> campaigns.LaunchPlan:
+) -> campaigns.GroupPlan:
     """Status and first dial time of the orders of one (retry config, timezone) group."""
-    config = orjson.loads(config_text)
-    policy = policy_from_wire(config, load_timezone(_first_dial_zone(config, stored_zone)))
+    policy = _policy(config_text, stored_zone)
     due = first_dial_time(policy, now=now, requested_at=requested_at, skip_window=False)
     status = move(
         OrderStatus.NOT_LAUNCHED, OrderEvent.LAUNCH_FUTURE if due > now else OrderEvent.LAUNCH_DUE
     )
     if paused:  # launched into a paused campaign: held until resume
         status = move(status, OrderEvent.PAUSE)
-    return campaigns.LaunchPlan(config_text, stored_zone, status.value, due)
+    return campaigns.GroupPlan(config_text, stored_zone, status.value, due)
+
+
+def _resume_plan(config_text: str, stored_zone: str, *, now: datetime) -> campaigns.GroupPlan:
+    """A paused group whose planned time passed: the next calling window (as
+    ``calls.resume_order``)."""
+    due = next_dial_time(_policy(config_text, stored_zone), now)
+    event = OrderEvent.RESUME_FUTURE if due > now else OrderEvent.RESUME_DUE
+    return campaigns.GroupPlan(config_text, stored_zone, move(OrderStatus.PAUSED, event).value, due)
 
 
 async def launch(
@@ -293,23 +354,27 @@ async def launch(
             for order in refused:
                 await order_status.after_change(conn, order, cancelled, now)
             await campaigns.mark_skipped(conn, ids, "do_not_contact")
+        pending = campaigns.not_launched(where)
         plans = [
-            _plan(
+            _launch_plan(
                 config_text,
                 zone,
                 now=now,
                 requested_at=body.scheduled_at,
                 paused=campaign.status == "paused",
             )
-            for config_text, zone in await campaigns.retry_groups(conn, where)
+            for config_text, zone in await campaigns.retry_groups(conn, pending)
         ]
-        report.launched = await campaigns.launch_groups(conn, where, plans, now)
+        report.launched = await campaigns.write_groups(conn, pending, plans, now)
     await campaigns.update(
         conn,
         campaign.id,
         {"updated_at": now, "scheduled_at": body.scheduled_at or campaign.scheduled_at},
     )
     return report
+
+
+PAUSABLE = (OrderStatus.SCHEDULED, OrderStatus.QUEUED_FOR_CALLING, OrderStatus.CALLING)
 
 
 async def pause(
@@ -320,29 +385,38 @@ async def pause(
     if campaign.is_cancelled:
         raise Conflict(f"campaign '{campaign.id}' is cancelled")
     await campaigns.update(conn, campaign.id, {"status": "paused", "updated_at": now})
-    for order in await _orders(conn, campaign.id):
-        if order.status in ("scheduled", "queued_for_calling", "calling"):
-            await calls.update_order(
-                conn,
-                order.id,
-                {
-                    "status": move(OrderStatus(order.status), OrderEvent.PAUSE).value,
-                    "updated_at": now,
-                },
-            )
+    await campaigns.lock(conn, campaigns.with_statuses(campaign.id, list(PAUSABLE)))
+    by_target: dict[OrderStatus, list[str]] = {}
+    for status in PAUSABLE:
+        by_target.setdefault(move(status, OrderEvent.PAUSE), []).append(status.value)
+    for target, sources in by_target.items():
+        await campaigns.set_where(
+            conn,
+            campaigns.with_statuses(campaign.id, sources),
+            {"status": target.value, "updated_at": now},
+        )
 
 
 async def resume(
     conn: AsyncConnection, principal: Principal, campaign_id: str, now: datetime
 ) -> None:
-    """Held calls go on; those whose time passed during the pause go at the next window."""
+    """Held calls go on; those whose time passed during the pause go at the next window
+    (``calls.resume_order``, per (retry config, timezone) group)."""
     campaign = await get_or_404(conn, principal, campaign_id, lock=True)
     if campaign.is_cancelled:
         raise Conflict(f"campaign '{campaign.id}' is cancelled")
     await campaigns.update(conn, campaign.id, {"status": "running", "updated_at": now})
-    for order in await _orders(conn, campaign.id):
-        if order.status == OrderStatus.PAUSED:
-            await resume_order(conn, order, now)
+    paused = campaigns.with_statuses(campaign.id, [OrderStatus.PAUSED.value])
+    await campaigns.lock(conn, paused)
+    live, ahead, passed = campaigns.planned(paused, now=now)
+    for where, event in ((live, OrderEvent.RESUME_LIVE), (ahead, OrderEvent.RESUME_FUTURE)):
+        status = move(OrderStatus.PAUSED, event)
+        await campaigns.set_where(conn, where, {"status": status.value, "updated_at": now})
+    plans = [
+        _resume_plan(config_text, zone, now=now)
+        for config_text, zone in await campaigns.retry_groups(conn, passed)
+    ]
+    await campaigns.write_groups(conn, passed, plans, now)
 
 
 async def cancel(
@@ -355,9 +429,20 @@ async def cancel(
 
 
 async def _cancel_pending(conn: AsyncConnection, campaign_id: str, now: datetime) -> None:
-    for order in await _orders(conn, campaign_id):
-        if not is_terminal(OrderStatus(order.status)):
-            await order_status.apply(conn, order, OrderEvent.CANCEL, now, next_attempt_at=None)
+    """Every order not ended is cancelled (one UPDATE); those whose assistant has a
+    webhook get their ``call.cancelled`` event."""
+    pending = campaigns.open_orders(campaign_id)
+    await campaigns.lock(conn, pending)
+    notified = await campaigns.notified_orders(conn, pending)
+    cancelled = OrderStatus.CANCELLED
+    written = await campaigns.set_returning_ids(
+        conn, pending, {"status": cancelled.value, "next_attempt_at": None, "updated_at": now}
+    )
+    for order in notified:
+        if order.id in written:
+            await order_status.after_change(
+                conn, order, move(OrderStatus(order.status), OrderEvent.CANCEL), now
+            )
 
 
 async def delete(

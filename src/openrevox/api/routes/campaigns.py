@@ -82,9 +82,11 @@ async def _one(conn: AsyncConnection, principal: Principal, campaign_id: str) ->
 
 @router.post("", summary="Create a campaign: each contact becomes a not_launched call")
 async def create_campaign(body: CampaignCreate, principal: Auth, services: Services) -> JSON:
+    async with services.db.read() as conn:  # the checks, before the write transaction
+        checked = await service.check_create(conn, principal, body)
     now = services.clock.now()
     async with services.db.transaction() as conn:
-        campaign_id, legacy_launch = await service.create(conn, principal, body, now)
+        campaign_id, legacy_launch = await service.create(conn, principal, body, checked, now)
         if legacy_launch:  # SDK 0.1.1 / 0.2-0.3: the campaign starts at once
             everything = LaunchIn(
                 mode="ai_first", selection=Selection(), scheduled_at=body.scheduled_at

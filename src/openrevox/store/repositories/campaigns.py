@@ -18,6 +18,7 @@ from openrevox.store.repositories.calls import (
     order_from_row,
 )
 from openrevox.store.tables import (
+    assistant_snapshots,
     call_attempts,
     call_orders,
     campaign_rows,
@@ -245,6 +246,53 @@ async def contact_numbers(conn: AsyncConnection, where: Where) -> list[tuple[str
     return [(order_id, number) for order_id, number in rows]
 
 
+def with_statuses(campaign_id: str, statuses: list[str]) -> Where:
+    return [call_orders.c.campaign_id == campaign_id, call_orders.c.status.in_(statuses)]
+
+
+def planned(where: Where, *, now: datetime) -> tuple[Where, Where, Where]:
+    """The orders of ``where`` with no dial planned, one planned after ``now``, and one
+    planned at or before ``now``."""
+    at = call_orders.c.next_attempt_at
+    return [*where, at.is_(None)], [*where, at > now], [*where, at <= now]
+
+
+async def lock(conn: AsyncConnection, where: Where) -> None:
+    """Lock the orders of ``where`` in id order (PostgreSQL), as the engine's writers do:
+    set-based changes of orders the engine also changes then wait, never deadlock."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            sa.select(call_orders.c.id).where(*where).order_by(call_orders.c.id).with_for_update()
+        )
+
+
+async def set_returning_ids(
+    conn: AsyncConnection, where: Where, values: dict[str, Any]
+) -> set[str]:
+    """``set_where``, returning the ids of the orders written."""
+    result = await conn.execute(
+        sa.update(call_orders).where(*where).values(**values).returning(call_orders.c.id)
+    )
+    return set(result.scalars())
+
+
+async def notified_orders(conn: AsyncConnection, where: Where) -> list[CallOrderRecord]:
+    """The orders of ``where`` whose assistant snapshot has a webhook URL (those a
+    terminal status is reported for); the others are not loaded."""
+    snapshots = await conn.execute(
+        sa.select(assistant_snapshots.c.id, assistant_snapshots.c.content).where(
+            assistant_snapshots.c.id.in_(
+                sa.select(call_orders.c.snapshot_id).where(*where).distinct()
+            )
+        )
+    )
+    with_url = [snapshot_id for snapshot_id, content in snapshots if content.get("webhook_url")]
+    if not with_url:
+        return []
+    rows = await conn.execute(_SELECT_ORDERS.where(*where, call_orders.c.snapshot_id.in_(with_url)))
+    return [order_from_row(row) for row in rows.mappings()]
+
+
 # -- launch: set-based, a handful of statements whatever the number of orders -----------
 
 
@@ -313,7 +361,7 @@ async def count_by_status(conn: AsyncConnection, where: Where) -> dict[str, int]
     return {status: int(count) for status, count in rows}
 
 
-def _not_launched(where: Where) -> Where:
+def not_launched(where: Where) -> Where:
     return [*where, call_orders.c.status == "not_launched"]
 
 
@@ -330,30 +378,28 @@ async def do_not_contact_orders(
         do_not_contact.c.phone_number == o.to_phone_number,
     )
     mine = [o.organization_id == organization_id, o.mode == mode]
-    rows = await conn.execute(_SELECT_ORDERS.where(*_not_launched(where), *mine, listed))
+    rows = await conn.execute(_SELECT_ORDERS.where(*not_launched(where), *mine, listed))
     return [order_from_row(row) for row in rows.mappings()]
 
 
 async def set_not_launched(conn: AsyncConnection, where: Where, values: dict[str, Any]) -> int:
     """Write ``values`` on the not_launched orders of ``where``; how many were written."""
-    result = await conn.execute(
-        sa.update(call_orders).where(*_not_launched(where)).values(**values)
-    )
+    result = await conn.execute(sa.update(call_orders).where(*not_launched(where)).values(**values))
     return int(result.rowcount)
 
 
 async def retry_groups(conn: AsyncConnection, where: Where) -> list[tuple[str, str]]:
-    """The distinct (retry config as stored text, timezone) of the not_launched orders of
-    ``where``: what their first dial time depends on (few, whatever the number of orders)."""
+    """The distinct (retry config as stored text, timezone) of the orders of ``where``:
+    what their next dial time depends on (few, whatever the number of orders)."""
     rows = await conn.execute(
-        sa.select(_config_text(), call_orders.c.timezone).where(*_not_launched(where)).distinct()
+        sa.select(_config_text(), call_orders.c.timezone).where(*where).distinct()
     )
     return [(config, zone) for config, zone in rows]
 
 
 @dataclass(frozen=True, slots=True)
-class LaunchPlan:
-    """What the not_launched orders of one retry group become."""
+class GroupPlan:
+    """What the orders of one retry group become."""
 
     config_text: str
     timezone: str
@@ -364,11 +410,11 @@ class LaunchPlan:
 GROUPS_PER_STATEMENT = 100
 
 
-async def launch_groups(
-    conn: AsyncConnection, where: Where, plans: list[LaunchPlan], now: datetime
+async def write_groups(
+    conn: AsyncConnection, where: Where, plans: list[GroupPlan], now: datetime
 ) -> int:
-    """Set each group's status and first dial time on the not_launched orders of
-    ``where``: one UPDATE per GROUPS_PER_STATEMENT groups. Returns the orders written."""
+    """Set each group's status and next dial time on the orders of ``where``: one UPDATE
+    per GROUPS_PER_STATEMENT groups. Returns the orders written."""
     written = 0
     for start in range(0, len(plans), GROUPS_PER_STATEMENT):
         chunk = plans[start : start + GROUPS_PER_STATEMENT]
@@ -381,7 +427,7 @@ async def launch_groups(
         status: Any = sa.case(*((match, plan.status) for match, plan in pairs))
         if len(chunk) == 1:
             due, status = chunk[0].due, chunk[0].status
-        written += await set_not_launched(
+        written += await set_where(
             conn,
             [*where, sa.or_(*matches)],
             {"status": status, "scheduled_at": due, "next_attempt_at": due, "updated_at": now},
