@@ -20,11 +20,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from openrevox.api.app import create_app
 from openrevox.api.deps import AppServices, Auth, Services
 from openrevox.api.responses import JSON
+from openrevox.api.routes import calls as calls_routes
 from openrevox.api.wire import call_wire
 from openrevox.settings import Settings
 from openrevox.store.repositories import calls
@@ -65,12 +66,34 @@ def create() -> FastAPI:
 
     app.router.lifespan_context = lifespan
 
-    @app.get("/bench/bare-call", include_in_schema=False)
+    # Declared as the app declares GET /call/{id}: on a router of their own, included.
+    bench = APIRouter()
+
+    @bench.get("/bench/bare-call", include_in_schema=False)
     async def bare_call(principal: Auth, services: Services) -> JSON:
         return JSON(payload)
 
-    @app.get("/bench/bare-call-noauth", include_in_schema=False)
+    @bench.get("/bench/bare-call-noauth", include_in_schema=False)
     async def bare_call_noauth() -> JSON:
         return JSON(payload)
 
+    app.include_router(bench)
+    _match_where_get_call_is(app, bench)
     return app
+
+
+def _match_where_get_call_is(app: FastAPI, bench: APIRouter) -> None:
+    """Move the bench router to just before the calls router, so that a bare request is
+    routed as GET /call/{id} is: through the same routers before it, then one included
+    router. Routes are matched in order and each one tried costs microseconds: left at
+    the end, the bare routes would be tried after every route of the app (about 45 more
+    than GET /call/{id}) and pay ~0.1 ms per request that GET /call/{id} does not."""
+    routes = app.router.routes
+
+    def position(router: APIRouter) -> int:
+        return next(
+            i for i, route in enumerate(routes) if getattr(route, "original_router", None) is router
+        )
+
+    included = routes.pop(position(bench))
+    routes.insert(position(calls_routes.router), included)

@@ -430,7 +430,12 @@ class Server:
     pg_backends: PgBackends | None = None
 
     def cpu_seconds(self) -> float:
-        return _process_cpu_seconds(self.process.pid)[1]
+        """The uvicorn process plus its worker processes (``--workers``), all threads."""
+        total = 0.0
+        for pid in _process_tree(self.process.pid):
+            with contextlib.suppress(OSError):  # a process that just ended
+                total += _process_cpu_seconds(pid)[1]
+        return total
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -444,10 +449,13 @@ class Server:
             self.pg_backends.close()
 
 
-def start_server(url: str, seeded: Seeded, workdir: Path) -> Server:
+def start_server(url: str, seeded: Seeded, workdir: Path, workers: int = 1) -> Server:
     port = _free_port()
     flags = ["--no-access-log", "--log-level", "warning"]
     parts = ["1 uvicorn worker process"]
+    if workers > 1:
+        flags += ["--workers", str(workers)]
+        parts = [f"{workers} uvicorn worker processes"]
     if _has("uvloop"):
         flags += ["--loop", "uvloop"]
         parts.append("uvloop")
@@ -606,6 +614,22 @@ class CpuUse:
             loadgen=loadgen,
             machine=_machine_busy_seconds(),
         )
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (uvicorn --workers runs the app in child processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(children.get(pid, ()))
+    return tree
 
 
 def _process_cpu_seconds(pid: int | str) -> tuple[str, float]:
@@ -835,7 +859,7 @@ def measure(args: argparse.Namespace, backend: str, workdir: Path) -> BackendRes
         seeded = seed(url, args.orders, args.batch)
         ids_file = workdir / "call_ids.txt"
         ids_file.write_text("\n".join(seeded.call_ids) + "\n")
-        server = start_server(url, seeded, workdir)
+        server = start_server(url, seeded, workdir, args.workers)
         try:
             print(
                 f"  server: {server.description}, pid {server.process.pid}, rate limiter "
@@ -908,8 +932,9 @@ def profile(
             "record",
             "--pid",
             str(server.process.pid),
+            "--subprocesses",
             "--rate",
-            "200",
+            "1000",
             "--format",
             "raw",
             "--nonblocking",
@@ -956,7 +981,8 @@ def print_result(result: BackendResult, args: argparse.Namespace, runner: str) -
     if result.pg_connections is not None:
         print(
             f"  PostgreSQL backends seen serving the bench database: {result.pg_connections} "
-            "(the app's pool: 10 + 10 overflow)"
+            "(per server process: SQLAlchemy's pool, up to 20 + 10 overflow, and GET /call's "
+            "reader pool, up to 8)"
         )
     call, bare, floor = (result.tallies[e] for e in ENDPOINTS)
     ratio = call.rate / bare.rate if bare.rate else float("nan")
@@ -999,6 +1025,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per endpoint")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     parser.add_argument("--profile", metavar="DIR", help="also record py-spy stacks here")

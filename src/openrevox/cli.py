@@ -33,6 +33,14 @@ T = TypeVar("T")
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
 PortOption = Annotated[int, typer.Option(help="TCP port.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="API processes sharing the port (about one per core): one process runs "
+        "Python on one core at a time.",
+    ),
+]
 
 
 def _run_with_db(
@@ -45,13 +53,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _serve(host: str, port: int, *, embedded_worker: bool) -> None:
+def _serve(host: str, port: int, *, embedded_worker: bool, workers: int = 1) -> None:
     import uvicorn
 
     from openrevox.api.app import create_app
 
     settings = Settings.from_env()
     upgrade_to_head(settings.database_url)
+    if workers > 1:  # uvicorn starts the processes; each builds its app by import
+        uvicorn.run(
+            "openrevox.api.app:create_api_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return
     app = create_app(settings, migrate=False, embedded_worker=embedded_worker)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
@@ -63,9 +81,11 @@ def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
 
 
 @app.command()
-def api(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+def api(
+    host: HostOption = "127.0.0.1", port: PortOption = 8000, workers: WorkersOption = 1
+) -> None:
     """Run an API process only (scale-out: several behind a load balancer)."""
-    _serve(host, port, embedded_worker=False)
+    _serve(host, port, embedded_worker=False, workers=workers)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
 from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head_async
+from openrevox.store.pg_reads import PgCallReader
 from openrevox.store.sqlite_reads import SqliteCallReader, sqlite_path
 
 log = logging.getLogger("openrevox")
@@ -106,6 +108,7 @@ def create_app(
             sqlite_reader=(
                 SqliteCallReader(path) if (path := sqlite_path(settings.database_url)) else None
             ),
+            pg_reader=(await PgCallReader.open(db.engine) if db.dialect == "postgresql" else None),
             voices=VoiceService.from_settings(settings),
             recording_signer=await load_signer(db, settings, clock.now()),
             recordings=Recordings(
@@ -123,13 +126,21 @@ def create_app(
             )
             for runner in runners:
                 background.append((runner, asyncio.create_task(runner.run())))
+        # Everything alive now (modules, routes, pools) lives as long as the process: keep
+        # it out of the collector's full passes, which otherwise walk it all and stall
+        # every request in flight for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             for runner, _task in background:
                 runner.stop()  # graceful: live calls are drained
             for _runner, task in background:
                 await task
+            if app.state.services.pg_reader is not None:
+                await app.state.services.pg_reader.close()
             await app.state.services.voices.aclose()
             await app.state.services.recordings.store.aclose()
             await db.dispose()
@@ -160,3 +171,9 @@ def create_app(
         app.include_router(module.router)
     app.add_middleware(PathNormalizer)
     return app
+
+
+def create_api_app() -> FastAPI:
+    """The API built from the environment, for ``openrevox api --workers N``: uvicorn
+    builds one in each worker process (the parent has already applied the migrations)."""
+    return create_app(migrate=False)

@@ -18,6 +18,7 @@ from openrevox.results.recordings import Recordings
 from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
 from openrevox.store.db import Database
+from openrevox.store.pg_reads import PgCallReader
 from openrevox.store.repositories import accounts
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.sqlite_reads import SqliteCallReader
@@ -63,7 +64,8 @@ class AppServices:
     clock: Clock
     rate_limiter: RateLimiter
     principals: PrincipalCache
-    sqlite_reader: SqliteCallReader | None
+    sqlite_reader: SqliteCallReader | None  # GET /call/{id}'s fast read on SQLite
+    pg_reader: PgCallReader | None  # and on PostgreSQL
     voices: VoiceService
     recording_signer: RecordingSigner
     recordings: Recordings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from openrevox.domain.clock import iso
@@ -10,6 +11,25 @@ from openrevox.domain.lifecycle import OrderStatus, deprecated_flags, is_termina
 from openrevox.store.repositories.accounts import User
 from openrevox.store.repositories.assistants import AssistantRecord, Member
 from openrevox.store.repositories.calls import AttemptRecord, CallView
+
+
+def _iso(value: datetime | None) -> str | None:
+    """``clock.iso``, about three times faster for the aware UTC datetimes the stores
+    hand out: a call with 3 attempts shows 16 timestamps, and formatting them was a third
+    of ``call_wire``. Other values (another zone, years before 1000) take ``iso``."""
+    if value is None:
+        return None
+    if value.tzinfo is UTC and value.year >= 1000:
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 (%-formatting measured fastest)
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond // 1000,
+        )
+    return iso(value)
 
 
 def member_wire(member: Member | None) -> dict[str, Any] | None:
@@ -70,16 +90,16 @@ def user_wire(user: User, country: str) -> dict[str, Any]:
 def attempt_wire(attempt: AttemptRecord, recording_url: str | None = None) -> dict[str, Any]:
     return {
         "id": attempt.id,
-        "answered_at": iso(attempt.answered_at),
+        "answered_at": _iso(attempt.answered_at),
         "dial_error": attempt.dial_error,
-        "ended_at": iso(attempt.ended_at),
+        "ended_at": _iso(attempt.ended_at),
         "handled_by_ai": attempt.handled_by_ai,
         "handled_by_human": attempt.handled_by_human,
         "handled_by_user": None,
         "phone_number": attempt.phone_number,
         "recording_url": recording_url,
         "result": attempt.result,
-        "started_at": iso(attempt.started_at),
+        "started_at": _iso(attempt.started_at),
         "status": attempt.status,
         "assistants_used": None,
         "email_log": None,
@@ -118,7 +138,7 @@ def call_wire(view: CallView, recording_link: RecordingLink | None = None) -> di
             {"id": order.campaign_id, "name": order.campaign_name} if order.campaign_id else None
         ),
         "contact": {key: order.contact.get(key) for key in _CONTACT_KEYS},
-        "created_at": iso(order.created_at),
+        "created_at": _iso(order.created_at),
         "direction": order.direction,
         "first_sentence_delay_ms": order.assistant.get("first_sentence_delay_ms", 400),
         "from_phone_number": order.from_phone_number,
@@ -129,14 +149,14 @@ def call_wire(view: CallView, recording_link: RecordingLink | None = None) -> di
         "metadata": order.metadata,
         "organization_id": order.organization_id,
         "prompt_variables": order.prompt_variables,
-        "scheduled_at": iso(order.scheduled_at),
+        "scheduled_at": _iso(order.scheduled_at),
         "status": order.status,
         "to_phone_number": order.to_phone_number,
-        "updated_at": iso(order.updated_at),
+        "updated_at": _iso(order.updated_at),
         "follow_up_emails": None,
         "outcome": order.outcome,
         "outcome_summary": order.outcome_summary,
         "slack_channel_ids": None,
         # Legacy (SDK 0.0.3): the next planned dial, null once the order has ended.
-        "next_call_at": iso(order.scheduled_at) if pending else None,
+        "next_call_at": _iso(order.scheduled_at) if pending else None,
     }

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -25,6 +26,9 @@ _ORDER_TIMES = {"scheduled_at", "next_attempt_at", "last_attempt_at", "created_a
 _ATTEMPT_JSON = {"transcript", "structured_output"}
 _ATTEMPT_TIMES = {"created_at", "started_at", "answered_at", "ended_at"}
 _ATTEMPT_BOOLS = {"handled_by_ai", "handled_by_human"}
+# One mapped page read costs no system call and no copy, against a pread per page that
+# misses SQLite's small page cache (a view touches ~15 pages of a large database).
+MMAP_BYTES = 1 << 30
 
 _ORDER_SQL = (
     "SELECT "
@@ -47,33 +51,48 @@ _ATTEMPTS_SQL = (
 
 
 def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    # Stored as naive UTC text. Parsing it with its offset appended gives the aware
+    # datetime at once: several times faster than parsing, then replace(tzinfo=UTC).
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+def _json(value: str | None) -> Any:
+    return None if value is None else orjson.loads(value)
+
+
+Converters = tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+def _converters(fields: tuple[str, ...], kinds: dict[Callable[[Any], Any], set[str]]) -> Converters:
+    """(position, decoder) of each column that is not stored as the record holds it."""
+    return tuple(
+        (i, decode)
+        for i, name in enumerate(fields)
+        for decode, names in kinds.items()
+        if name in names
+    )
+
+
+_ORDER_DECODE = _converters(
+    _ORDER_FIELDS, {_json: _ORDER_JSON, _time: _ORDER_TIMES, bool: {"skip_calling_window"}}
+)
+_ATTEMPT_DECODE = _converters(
+    _ATTEMPT_FIELDS, {_json: _ATTEMPT_JSON, _time: _ATTEMPT_TIMES, bool: _ATTEMPT_BOOLS}
+)
 
 
 def _order(row: tuple[Any, ...]) -> CallOrderRecord:
-    values: dict[str, Any] = {}
-    for name, value in zip(_ORDER_FIELDS, row, strict=True):
-        if name in _ORDER_JSON:
-            value = None if value is None else orjson.loads(value)
-        elif name in _ORDER_TIMES:
-            value = _time(value)
-        elif name == "skip_calling_window":
-            value = bool(value)
-        values[name] = value
-    return CallOrderRecord(**values)
+    values = list(row)
+    for i, decode in _ORDER_DECODE:
+        values[i] = decode(values[i])
+    return CallOrderRecord(*values)
 
 
 def _attempt(row: tuple[Any, ...]) -> AttemptRecord:
-    values: dict[str, Any] = {}
-    for name, value in zip(_ATTEMPT_FIELDS, row, strict=True):
-        if name in _ATTEMPT_JSON:
-            value = None if value is None else orjson.loads(value)
-        elif name in _ATTEMPT_TIMES:
-            value = _time(value)
-        elif name in _ATTEMPT_BOOLS:
-            value = bool(value)
-        values[name] = value
-    return AttemptRecord(**values)
+    values = list(row)
+    for i, decode in _ATTEMPT_DECODE:
+        values[i] = decode(values[i])
+    return AttemptRecord(*values)
 
 
 class SqliteCallReader:
@@ -90,6 +109,7 @@ class SqliteCallReader:
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
             )
             conn.execute("PRAGMA busy_timeout=2000")
+            conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self._local.conn = conn
         return conn
 

@@ -40,8 +40,14 @@ async def create_call(body: CallCreate, principal: Auth, services: Services) -> 
 
 @router.get("/call/{call_id}", summary="Get a call order with its attempts")
 async def get_call(call_id: str, principal: Auth, services: Services) -> JSON:
-    if services.sqlite_reader is not None:  # the embedded default's fast path
+    # The most frequent read reads straight on the driver (store/sqlite_reads.py and
+    # store/pg_reads.py), into the same records as the repository's get_view.
+    if services.sqlite_reader is not None:
         view = services.sqlite_reader.view(
+            organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
+        )
+    elif services.pg_reader is not None:
+        view = await services.pg_reader.view(
             organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
         )
     else:
