@@ -135,18 +135,22 @@ async def secret_of(conn: AsyncConnection, organization_id: str) -> str:
     return str(row.scalar_one())
 
 
-async def record_try(
-    conn: AsyncConnection,
-    *,
-    event: WebhookEvent,
-    attempted_at: datetime,
-    status_code: int | None,
-    error: str | None,
-    duration_ms: int,
-    excerpt: str | None,
-    outcome: dict[str, Any],
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Try:
+    """One try at delivering ``event``, and what the event becomes (``outcome``)."""
+
+    event: WebhookEvent
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    excerpt: str | None
+    outcome: dict[str, Any]
+
+
+async def record_try(conn: AsyncConnection, attempt: Try) -> None:
     """Log the try and move the event (delivered, pending with a new time, or dead)."""
+    event = attempt.event
     earlier = (
         await conn.execute(
             sa.select(sa.func.count()).where(webhook_deliveries.c.event_id == event.id)
@@ -157,17 +161,17 @@ async def record_try(
             id=str(uuid.uuid4()),
             event_id=event.id,
             try_number=int(earlier) + 1,
-            attempted_at=attempted_at,
-            status_code=status_code,
-            error=error,
-            duration_ms=duration_ms,
-            response_excerpt=excerpt,
+            attempted_at=attempt.attempted_at,
+            status_code=attempt.status_code,
+            error=attempt.error,
+            duration_ms=attempt.duration_ms,
+            response_excerpt=attempt.excerpt,
         )
     )
     await conn.execute(
         sa.update(webhook_events)
         .where(webhook_events.c.id == event.id)
-        .values(tries=event.tries + 1, last_error=error, **outcome)
+        .values(tries=event.tries + 1, last_error=attempt.error, **attempt.outcome)
     )
 
 
