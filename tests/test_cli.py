@@ -155,15 +155,17 @@ def test_creating_a_key_for_an_unknown_organization_fails(tmp_path: Path) -> Non
 
 
 class Served:
-    """``openrevox serve`` in a subprocess, its output collected in a file."""
+    """``openrevox serve`` (or ``command``) in a subprocess, its output collected in a file."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, command: tuple[str, ...] = ("serve",)
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._output = log.open("w")
         self.process = subprocess.Popen(
-            [str(OPENREVOX), "serve", "--port", str(self.port)],
+            [str(OPENREVOX), *command, "--port", str(self.port)],
             env=env,
             stdout=self._output,
             stderr=subprocess.STDOUT,
@@ -207,8 +209,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[Served]:
-    served = Served(env, log)
+def serving(
+    env: dict[str, str], log: Path, command: tuple[str, ...] = ("serve",)
+) -> Iterator[Served]:
+    served = Served(env, log, command)
     try:
         served.wait_ready()
         yield served
@@ -263,3 +267,22 @@ def test_a_bootstrap_key_from_the_environment_is_seeded_on_an_empty_database(
         assert _auth_status(served.url, chosen) == 200
         assert chosen in served.output
         assert len(LIVE_KEY.findall(served.output)) == 1, "the chosen key is the live key"
+
+
+def test_api_with_several_processes_shares_one_port_and_one_first_start(tmp_path: Path) -> None:
+    env = _env(f"sqlite:///{tmp_path / 'multi.db'}", tmp_path)
+    with serving(env, tmp_path / "multi.log", ("api", "--workers", "2")) as served:
+        # Both processes bootstrap at the same moment: one organization, keys printed once.
+        deadline = time.monotonic() + 30
+        while served.output.count("Application startup complete") < 2:
+            assert time.monotonic() < deadline, served.output
+            time.sleep(0.1)
+        lives = LIVE_KEY.findall(served.output)
+        assert len(lives) == 1 and len(TEST_KEY.findall(served.output)) == 1, served.output
+        assert len(set(re.findall(r"Started server process \[(\d+)\]", served.output))) == 2
+        # Every request is answered, whichever process takes it.
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda _: _auth_status(served.url, lives[0]), range(40)))
+        assert statuses == [200] * 40
+        keys = json.loads(Cli(env).run("keys", "list", "--json").stdout)
+        assert len(keys) == 2, keys
