@@ -118,7 +118,9 @@ async def run_ours(calls: int, seconds: float, audio: dict[str, bytes], delays: 
         def receive_event(self, event: Event) -> None:
             pass
 
-    turns = TurnPolicy(model=shared_smart_turn(), min_pause=0.2, max_pause=3.0)
+    model = shared_smart_turn()
+    model.probability(np.zeros(RATE, dtype=np.int16))  # its process up before any call
+    turns = TurnPolicy(model=model, min_pause=0.2, max_pause=3.0)
     rng = np.random.default_rng(7)
 
     def agent(index: int) -> AudioLine:

@@ -180,7 +180,7 @@ class Ear:
         for state in self.vad.advance(windows, confidences):
             if state in _VOICED and not (self._beeps and self._beeps.in_tone):
                 self._pause = 0
-                self._verdict = None
+                self._drop_verdict()  # the speaker went on: that pause ended no turn
                 if state == VADState.SPEAKING and self._turn is None:
                     self._open_turn()
             else:
@@ -213,7 +213,7 @@ class Ear:
                 self._end_turn()
             return
         if self._verdict is None and pause >= max(_windows(turns.min_pause - turns.lead), 1):
-            asked = self._verdict = turns.model.predict(self._audio())
+            asked = self._verdict = turns.model.predict(self._audio(), stream=self)
             asked.add_done_callback(self._verdict_ready)
         verdict = self._verdict
         if (
@@ -224,6 +224,13 @@ class Ear:
             and _probability(verdict) >= COMPLETE
         ):
             self._end_turn()
+
+    def _drop_verdict(self) -> None:
+        """Forget the verdict asked for; a request still waiting for the model is
+        dropped (on a busy worker the model then spends no time on stale pauses)."""
+        if self._verdict is not None:
+            self._verdict.cancel()
+            self._verdict = None
 
     def _verdict_ready(self, verdict: Future[float]) -> None:
         """From the model's side: back to the event loop (unless it is gone)."""
@@ -246,7 +253,7 @@ class Ear:
         if trim:
             audio = audio[: max(len(audio) - trim, 0)]
         self._turn = None
-        self._verdict = None
+        self._drop_verdict()
         if self._on_event is not None:
             self._on_event("turn_ended")
         slot = self.inbox.reserve()
@@ -271,6 +278,7 @@ class Ear:
         self.inbox.put(BEEP_TEXT)
 
     def close(self) -> None:
+        self._drop_verdict()
         for task in self._tasks:
             task.cancel()
         self.inbox.cancel()

@@ -5,25 +5,37 @@ pause after "Wait, wait," is not the end of a turn). pipecat runs a smart-turn s
 and a thread per call and predicts only once the VAD has confirmed the stop. Here one
 session serves every call of the worker, and a stream may ask early (as soon as speech
 pauses), so that the verdict is ready when the VAD confirms the stop: the prediction
-(~100 ms of CPU here) is then off the turn's critical path.
+(~80 ms of CPU here) is then off the turn's critical path.
 
 The session lives in a helper process: Whisper feature extraction holds the GIL for
-tens of milliseconds at a time (measured), which in the worker would stall the 20 ms
-audio clock of every call. The features are computed only where the turn's audio is
-(``turn_features``): about 6 ms instead of pipecat's 40-50 for a 2-second turn, with the
-same result; the model itself then costs ~70 ms.
+milliseconds at a time, which in the worker would stall the 20 ms audio clock of every
+call. The features are computed only where the turn's audio is (``turn_features``):
+about 2 ms instead of pipecat's 40-50 for a 2-second turn, with the same result.
+
+The helper is a plain child process fed through a pipe, one request at a time. The
+queue stays in the worker, where a request that went stale before its turn came (the
+speaker went on talking, or the stream asked again with more audio) is dropped for
+free: on a busy worker the model spends its time only on pauses that may still end a
+turn. The helper runs numpy's BLAS and onnxruntime on one thread each: on a 2-core
+machine the worker's clock needs the other core, and OpenBLAS's idle threads spin
+(measured: 140 ms of CPU per prediction with its default two threads, 80 with one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.resources
-import multiprocessing
+import logging
 import os
+import struct
+import subprocess
+import sys
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Final
+from concurrent.futures import Future
+from pathlib import Path
+from typing import IO, Any, Final
 
 import numpy as np
 import onnxruntime
@@ -32,10 +44,23 @@ import soxr
 from openrevox.agent.audio.codec import RATE, Samples, to_float
 from openrevox.agent.audio.turn_features import log_mel, padded
 
+log = logging.getLogger("openrevox.audio")
+
 COMPLETE: Final = 0.5  # probability above which a turn is over
 MODEL_RATE: Final = 16000
 
-_session: Any = None  # the helper process's onnxruntime session
+# The helper's environment: one thread for each numeric library (see the docstring).
+_ONE_THREAD: Final = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_REQUEST: Final = struct.Struct("<I")  # the request's length in bytes, then int16 samples
+_ANSWER: Final = struct.Struct("<?d")  # ok, probability
+
+
+class TurnModelError(RuntimeError):
+    """The helper process failed a prediction (or died); the next request restarts it."""
 
 
 def model_path() -> str:
@@ -44,32 +69,15 @@ def model_path() -> str:
 
 
 def open_session() -> Any:
-    """The model's session, with pipecat's options (sequential, one thread)."""
+    """The model's session: sequential, one thread (pipecat uses one per core, but here
+    the worker's clock needs the other core, and a second thread costs more CPU than it
+    saves time: measured 105 ms of CPU instead of 85 per prediction)."""
     options = onnxruntime.SessionOptions()
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     return onnxruntime.InferenceSession(model_path(), sess_options=options)
-
-
-def _die_with_the_worker() -> None:
-    """End this helper within a second of its worker ending, however the worker ends."""
-    worker = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == worker:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="openrevox-turn-watch", daemon=True).start()
-
-
-def _load() -> None:
-    """In the helper process: tied to the worker, the model."""
-    global _session
-    _die_with_the_worker()
-    _session = open_session()
 
 
 def probability(session: Any, samples: Samples) -> float:
@@ -83,22 +91,181 @@ def probability(session: Any, samples: Samples) -> float:
     return float(np.asarray(outputs[0]).reshape(-1)[0])
 
 
-def _probability(samples: Samples) -> float:
-    """In the helper process."""
-    return probability(_session, samples)
+# -- the helper process --
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
+    """``size`` bytes, or None at the end of the stream."""
+    chunks: list[bytes] = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _die_with_the_worker() -> None:
+    """End this helper within a second of its worker ending, even when a process forked
+    from the worker still holds the pipe open."""
+    worker = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == worker:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="openrevox-turn-watch", daemon=True).start()
+
+
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The helper's loop: a request's samples in, its probability out, until the worker
+    closes the pipe."""
+    session = open_session()
+    while True:
+        header = _read_exactly(requests, _REQUEST.size)
+        payload = _read_exactly(requests, _REQUEST.unpack(header)[0]) if header else None
+        if payload is None:
+            return
+        try:
+            answer = _ANSWER.pack(True, probability(session, np.frombuffer(payload, np.int16)))
+        except Exception:
+            logging.getLogger("openrevox.audio").exception("smart-turn failed")
+            answer = _ANSWER.pack(False, 0.0)
+        answers.write(answer)
+        answers.flush()
+
+
+def _helper_main(answers: IO[bytes]) -> None:
+    """The helper process's entry point (``_Helper``'s command)."""
+    _die_with_the_worker()
+    serve(sys.stdin.buffer, answers)
+
+
+class _Helper:
+    """The child process and its pipes (used by the dispatcher thread only)."""
+
+    def __init__(self) -> None:
+        package_root = str(Path(__file__).resolve().parents[3])  # where openrevox lives
+        paths = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = {**os.environ, **_ONE_THREAD, "PYTHONPATH": os.pathsep.join(paths)}
+        # The answers get the pipe that stdout was; stdout itself goes to stderr before
+        # anything is imported, so that no library's print can corrupt an answer.
+        command = (
+            "import os; answers = os.fdopen(os.dup(1), 'wb'); os.dup2(2, 1); "
+            "from openrevox.agent.audio.turn import _helper_main; _helper_main(answers)"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+
+    def ask(self, samples: Samples) -> float:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        payload = np.ascontiguousarray(samples, dtype=np.int16).tobytes()
+        try:
+            stdin.write(_REQUEST.pack(len(payload)) + payload)
+            stdin.flush()
+            answer = _read_exactly(stdout, _ANSWER.size)
+        except OSError as error:
+            raise TurnModelError("the smart-turn helper is gone") from error
+        if answer is None:
+            raise TurnModelError(f"the smart-turn helper ended ({self.process.poll()})")
+        ok, value = _ANSWER.unpack(answer)
+        if not ok:
+            raise TurnModelError("the smart-turn helper failed a prediction (see its log)")
+        return float(value)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()  # the helper ends at the end of its input
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        with contextlib.suppress(Exception):
+            self.process.wait(1.0)
+
+
+class Requests:
+    """Requests waiting for the model, oldest first, at most one per stream: a stream's
+    newer request replaces its waiting one (whose future is cancelled: the newer one
+    has more audio) and keeps its place. Not thread-safe: ``SmartTurn`` locks it."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[object, tuple[Future[float], Samples]] = {}  # oldest first
+        self.dropped = 0  # requests dropped unrun (stale)
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def put(self, future: Future[float], samples: Samples, stream: object | None = None) -> None:
+        key = object() if stream is None else stream
+        stale = self._waiting.get(key)
+        if stale is not None and stale[0].cancel():
+            self.dropped += 1
+        self._waiting[key] = (future, samples)  # a replaced request keeps its place
+
+    def take(self) -> tuple[Future[float], Samples] | None:
+        """The oldest request still wanted, now marked running; None when none is."""
+        while self._waiting:
+            future, samples = self._waiting.pop(next(iter(self._waiting)))
+            if future.set_running_or_notify_cancel():
+                return future, samples
+            self.dropped += 1  # cancelled while it waited: the speaker went on
+        return None
+
+    def cancel(self) -> None:
+        for future, _ in self._waiting.values():
+            future.cancel()
+        self._waiting.clear()
 
 
 class SmartTurn:
-    """The worker's smart-turn v3 model (one session, in one helper process)."""
+    """The worker's smart-turn v3 model: one session in one helper process, asked one
+    request at a time by one dispatcher thread, oldest first (``Requests``).
+
+    Cancelling a future that has not started drops its request. Nothing runs two
+    requests at once, so no stream does. A helper that dies fails the request under way
+    (the turn then ends at ``max_pause``); the next request starts a new helper.
+    """
 
     def __init__(self) -> None:
-        self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_load
-        )
+        self._changed = threading.Condition()
+        self._requests = Requests()
+        self._thread: threading.Thread | None = None
+        self._helper: _Helper | None = None
+        self._closed = False
+        self.asked = 0  # predictions run (the benchmarks report it)
 
-    def predict(self, samples: Samples) -> Future[float]:
-        """P(the turn is over) for a turn's audio so far (8 kHz; the last 8 s count)."""
-        return self._pool.submit(_probability, samples)
+    @property
+    def dropped(self) -> int:
+        """Requests dropped unrun because they went stale."""
+        return self._requests.dropped
+
+    @property
+    def helper_pid(self) -> int | None:
+        """The helper process's id, once it runs."""
+        helper = self._helper
+        return None if helper is None else helper.process.pid
+
+    def predict(self, samples: Samples, stream: object | None = None) -> Future[float]:
+        """P(the turn is over) for a turn's audio so far (8 kHz; the last 8 s count).
+        ``stream``: whose turn it is (a newer request of the same stream replaces this
+        one while it waits)."""
+        future: Future[float] = Future()
+        with self._changed:
+            if self._closed:
+                future.set_exception(TurnModelError("the turn model is closed"))
+                return future
+            self._requests.put(future, samples, stream)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._dispatch, name="openrevox-turn", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify()
+        return future
 
     def probability(self, samples: Samples) -> float:
         return self.predict(samples).result()
@@ -106,9 +273,41 @@ class SmartTurn:
     async def is_complete(self, samples: Samples) -> bool:
         return await asyncio.wrap_future(self.predict(samples)) >= COMPLETE
 
+    def _next(self) -> tuple[Future[float], Samples] | None:
+        """The next request to run; None once closed."""
+        with self._changed:
+            while not self._closed:
+                request = self._requests.take()
+                if request is not None:
+                    return request
+                self._changed.wait()
+            return None
+
+    def _dispatch(self) -> None:
+        while (request := self._next()) is not None:
+            future, samples = request
+            try:
+                if self._helper is None:
+                    self._helper = _Helper()
+                value = self._helper.ask(samples)
+            except BaseException as error:  # the future carries it; the helper restarts
+                if self._helper is not None:
+                    self._helper.close()
+                    self._helper = None
+                future.set_exception(error)
+            else:
+                self.asked += 1
+                future.set_result(value)
+        if self._helper is not None:
+            self._helper.close()
+            self._helper = None
+
     def close(self) -> None:
-        """End the helper process now."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """End the helper process (once the request under way, if any, is answered)."""
+        with self._changed:
+            self._closed = True
+            self._requests.cancel()
+            self._changed.notify()
 
 
 _shared: SmartTurn | None = None

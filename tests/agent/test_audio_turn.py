@@ -1,0 +1,95 @@
+"""The smart-turn model behind its helper process: one request at a time, oldest first,
+stale requests dropped before they run, the same probabilities as in process, a helper
+that dies replaced on the next request."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openrevox.agent.audio import codec
+from openrevox.agent.audio.tts import CALLEE, Synthesizer
+from openrevox.agent.audio.turn import (
+    Requests,
+    SmartTurn,
+    TurnModelError,
+    open_session,
+    probability,
+)
+
+
+def samples(value: int) -> codec.Samples:
+    return np.full(160, value, dtype=np.int16)
+
+
+def test_requests_run_oldest_first_and_a_streams_newer_request_replaces_its_waiting_one() -> None:
+    requests = Requests()
+    first, other, newer = Future[float](), Future[float](), Future[float]()
+    requests.put(first, samples(1), stream="a")
+    requests.put(other, samples(2), stream="b")
+    requests.put(newer, samples(3), stream="a")
+    assert first.cancelled() and requests.dropped == 1 and len(requests) == 2
+    taken = requests.take()
+    assert taken is not None and taken[0] is newer and taken[1][0] == 3  # a's place kept
+    assert newer.running()
+    taken = requests.take()
+    assert taken is not None and taken[0] is other
+    assert requests.take() is None
+
+
+def test_a_request_cancelled_while_it_waits_never_runs() -> None:
+    requests = Requests()
+    stale, wanted, unkeyed = Future[float](), Future[float](), Future[float]()
+    requests.put(stale, samples(1), stream="a")
+    requests.put(wanted, samples(2), stream="b")
+    requests.put(unkeyed, samples(3))
+    requests.put(Future[float](), samples(4))  # no stream: never replaces another
+    assert stale.cancel()  # the speaker went on talking
+    taken = requests.take()
+    assert taken is not None and taken[0] is wanted and requests.dropped == 1
+    requests.cancel()
+    assert unkeyed.cancelled() and len(requests) == 0 and requests.take() is None
+
+
+def _ended(pid: int) -> bool:
+    """The process is gone or a zombie (its pipes closed)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _wait_until_ended(pid: int) -> None:
+    while not _ended(pid):  # a condition, not a duration: the kernel ends it promptly
+        time.sleep(0.01)
+
+
+def test_the_helper_answers_as_in_process_and_is_replaced_when_it_dies() -> None:
+    speech = codec.ulaw_decode(codec.ulaw_encode(Synthesizer().sentence("Okay.", CALLEE).samples))
+    expected = probability(open_session(), speech)
+    model = SmartTurn()
+    try:
+        assert abs(model.probability(speech) - expected) < 1e-5
+        pid = model.helper_pid
+        assert pid is not None
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert b"OPENBLAS_NUM_THREADS=1" in environment  # no spinning BLAS threads
+        os.kill(pid, signal.SIGKILL)
+        _wait_until_ended(pid)
+        with pytest.raises(TurnModelError):
+            model.probability(speech)  # the request under way when it died fails
+        assert abs(model.probability(speech) - expected) < 1e-5  # a new helper
+        assert model.helper_pid not in (None, pid)
+        pid = model.helper_pid
+    finally:
+        model.close()
+    with pytest.raises(TurnModelError):
+        model.probability(speech)
+    assert pid is not None
+    _wait_until_ended(pid)  # closing the model ends its helper
