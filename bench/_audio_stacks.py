@@ -45,6 +45,8 @@ class Recorder:
         self.output: list[float] = []
         self.input: list[float] = []
         self.overheads: list[float] = []
+        self.predictions = 0  # ours: smart-turn predictions run while measuring
+        self.dropped = 0  # ours: requests dropped unrun (stale)
         self._stopped: dict[int, float] = {}
 
     def speech_stopped(self, call: int, at: float) -> None:
@@ -151,10 +153,12 @@ async def run_ours(calls: int, seconds: float, audio: dict[str, bytes], delays: 
     tasks = [asyncio.create_task(converse(line)) for line in lines]
     await asyncio.sleep(WARM_UP)
     lags.clear()
+    asked, dropped = model.asked, model.dropped
     recorder.measuring = True
     await asyncio.sleep(seconds)
     recorder.measuring = False
     recorder.output, recorder.input = list(lags.output), list(lags.input)
+    recorder.predictions, recorder.dropped = model.asked - asked, model.dropped - dropped
     for task in tasks:
         task.cancel()
     return recorder

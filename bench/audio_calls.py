@@ -70,6 +70,8 @@ class Trial:
     overhead_p95_ms: float = 0.0
     cpu_cores: float = 0.0  # the worker process
     helper_cpu_cores: float = 0.0  # its children (ours: the smart-turn process)
+    predictions: int = 0  # ours: smart-turn predictions run
+    dropped: int = 0  # ours: smart-turn requests dropped unrun (stale)
     load_before: list[float] = field(default_factory=list)
     load_after: list[float] = field(default_factory=list)
 
@@ -134,6 +136,8 @@ def trial(stack: str, calls: int, seconds: float, directory: Path, delays: Delay
         overhead_p95_ms=percentile(recorder.overheads, 95) * 1000,
         cpu_cores=cpu_cores,
         helper_cpu_cores=helper_cpu_cores,
+        predictions=recorder.predictions,
+        dropped=recorder.dropped,
         load_before=load_before,
         load_after=list(os.getloadavg()),
     )
@@ -156,7 +160,13 @@ def show(result: Trial) -> None:
         f" p99 {result.p99_lag_ms:6.1f} ms (out {result.p99_output_lag_ms:5.1f},"
         f" in {result.p99_input_lag_ms:6.1f}); turn overhead p50 {result.overhead_p50_ms:5.0f}"
         f" p95 {result.overhead_p95_ms:5.0f} ms over {result.turns} turns;"
-        f" CPU {result.cpu_cores:.2f} + {result.helper_cpu_cores:.2f} cores; load {load}",
+        f" CPU {result.cpu_cores:.2f} + {result.helper_cpu_cores:.2f} cores"
+        + (
+            f" ({result.predictions} predictions, {result.dropped} dropped)"
+            if result.stack == "ours"
+            else ""
+        )
+        + f"; load {load}",
         flush=True,
     )
 

@@ -133,8 +133,11 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         except Exception:
             logging.getLogger("openrevox.audio").exception("smart-turn failed")
             answer = _ANSWER.pack(False, 0.0)
-        answers.write(answer)
-        answers.flush()
+        try:
+            answers.write(answer)
+            answers.flush()
+        except BrokenPipeError:  # the worker is gone
+            return
 
 
 def _helper_main(answers: IO[bytes]) -> None:
