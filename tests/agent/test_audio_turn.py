@@ -4,9 +4,11 @@ that dies replaced on the next request."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -14,6 +16,10 @@ import numpy as np
 import pytest
 
 from openrevox.agent.audio import codec
+from openrevox.agent.audio.codec import FRAME_BYTES, RATE, Samples
+from openrevox.agent.audio.ear import Ear, Inbox, TurnPolicy
+from openrevox.agent.audio.engine import AudioEngine
+from openrevox.agent.audio.silero import SileroState
 from openrevox.agent.audio.tts import CALLEE, Synthesizer
 from openrevox.agent.audio.turn import (
     Requests,
@@ -93,3 +99,72 @@ def test_the_helper_answers_as_in_process_and_is_replaced_when_it_dies() -> None
         model.probability(speech)
     assert pid is not None
     _wait_until_ended(pid)  # closing the model ends its helper
+
+
+class _Heard:
+    """Speech to text that reports how much audio it got."""
+
+    async def transcribe(self, samples: Samples) -> str:
+        return str(len(samples))
+
+
+class _Listener:
+    """An endpoint that only hears (the engine's view of an ear)."""
+
+    def __init__(self, ear: Ear) -> None:
+        self.ear = ear
+
+    def emit(self) -> None:
+        pass
+
+    def windows(self) -> list[Samples]:
+        return self.ear.windows()
+
+    @property
+    def vad_stream(self) -> SileroState:
+        return self.ear.vad.stream
+
+    def advance(self, windows: Sequence[Samples], confidences: Sequence[float]) -> None:
+        self.ear.advance(windows, confidences)
+
+
+def _voiced(samples: Samples) -> Samples:
+    """Without the synthesizer's leading and trailing quiet."""
+    loud = np.nonzero(np.abs(samples) > 300)[0]
+    return samples[loud[0] : loud[-1] + 1]
+
+
+def test_a_pause_the_speaker_talks_through_costs_the_model_nothing_once_they_go_on() -> None:
+    voice = Synthesizer()
+    silence = np.zeros(RATE, dtype=np.int16)
+    first, last = voice.sentence("My name is Alex.").samples, voice.sentence("Martin.").samples
+    pause = np.zeros(int(0.15 * RATE), dtype=np.int16)  # the VAD stops at 0.2 s
+    speech = np.concatenate([_voiced(first), pause, _voiced(last)])
+    line = codec.ulaw_encode(codec.pad_to_frames(np.concatenate([silence, speech, silence])))
+
+    async def hear() -> tuple[list[object], Future[float], SmartTurn]:
+        model = SmartTurn()
+        # The helper's first request (its start, seconds) holds every later one waiting.
+        busy = model.predict(silence)
+        ear = Ear(_Heard(), Inbox(), turns=TurnPolicy(model=model, min_pause=0.2, max_pause=0.8))
+        engine, listener = AudioEngine(), _Listener(ear)
+        engine.add(listener)
+        for start in range(0, len(line), FRAME_BYTES):
+            ear.receive(line[start : start + FRAME_BYTES])
+            engine.step(asyncio.get_running_loop().time())
+        engine.remove(listener)
+        assert not busy.done()  # so each of the ear's requests had to wait
+        heard = [await ear.inbox.get(5.0)]
+        while not ear.inbox.empty:
+            heard.append(await ear.inbox.get(0.0))
+        return heard, busy, model
+
+    heard, busy, model = asyncio.run(hear())
+    try:
+        busy.result()
+        assert len(heard) == 1 and int(str(heard[0])) > len(speech)  # one utterance
+        # The ear asked at the short pause and at the end. The first request went stale
+        # when "Martin" came, the second when the turn ended at max_pause: neither ran.
+        assert model.dropped == 2 and model.asked == 1
+    finally:
+        model.close()
