@@ -150,15 +150,17 @@ class _Helper:
     """The child process and its pipes (used by the dispatcher thread only)."""
 
     def __init__(self) -> None:
-        package_root = str(Path(__file__).resolve().parents[3])  # where openrevox lives
-        paths = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
-        env = {**os.environ, **_ONE_THREAD, "PYTHONPATH": os.pathsep.join(paths)}
+        # The helper imports the worker's own openrevox: its folder goes on the helper's
+        # path unless the interpreter finds it there already (an installed package).
+        root = str(Path(__file__).resolve().parents[3])
         # The answers get the pipe that stdout was; stdout itself goes to stderr before
         # anything is imported, so that no library's print can corrupt an answer.
         command = (
-            "import os; answers = os.fdopen(os.dup(1), 'wb'); os.dup2(2, 1); "
+            "import os, sys; answers = os.fdopen(os.dup(1), 'wb'); os.dup2(2, 1); "
+            f"{root!r} in sys.path or sys.path.insert(0, {root!r}); "
             "from openrevox.agent.audio.turn import _helper_main; _helper_main(answers)"
         )
+        env = {**os.environ, **_ONE_THREAD}
         self.process = subprocess.Popen(
             [sys.executable, "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
