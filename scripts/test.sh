@@ -35,4 +35,10 @@ pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.
 .venv/bin/mypy
 
 # pytest exits 5 when it collected no test: that must fail, and it does (set -e).
-exec .venv/bin/pytest "$@"
+if [ "$#" -gt 0 ]; then  # a chosen selection: one plain run
+  exec .venv/bin/pytest "$@"
+fi
+# The suite: most tests wait on servers, simulated calls and subprocesses, so two
+# processes share the two cores well; the real-time tests then run alone.
+.venv/bin/pytest -n 2 -m "not serial"
+exec .venv/bin/pytest -m serial

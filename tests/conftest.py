@@ -30,6 +30,16 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "OPENREVOX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
+# Tests whose outcome depends on real time (audio at 8 kHz in real time, a worker killed
+# mid-run with leases of seconds): marked ``serial``, they run after the parallel run,
+# with the machine to themselves (scripts/test.sh).
+SERIAL_MODULES = ("tests/agent/test_audio_fidelity.py", "tests/dispatch/test_crash_recovery.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SERIAL_MODULES):
+            item.add_marker(pytest.mark.serial)
 
 
 @dataclass

@@ -221,8 +221,12 @@ def test_attempt_ended_event(next_dial_at: datetime | None, event: OrderEvent) -
 # --- attempts ------------------------------------------------------------------------
 
 A = AttemptStatus
+# Sorted: sets iterate in a per-process order, and pytest-xdist's processes must collect
+# the same tests in the same order.
 ATTEMPT_LEGAL = [
-    (source, target) for source, targets in ATTEMPT_TRANSITIONS.items() for target in targets
+    (source, target)
+    for source, targets in ATTEMPT_TRANSITIONS.items()
+    for target in sorted(targets)
 ]
 ATTEMPT_ILLEGAL = [
     pair for pair in itertools.product(AttemptStatus, AttemptStatus) if pair not in ATTEMPT_LEGAL
