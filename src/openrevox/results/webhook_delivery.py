@@ -93,7 +93,7 @@ class WebhookDeliverer:
                 organization_id: await outbox.secret_of(conn, organization_id)
                 for organization_id in {event.organization_id for event in events}
             }
-            views = [await webhooks.load_view(conn, event) for event in events]
+            views = await webhooks.load_views(conn, events)
         outcomes = await asyncio.gather(
             *(
                 self._send(event, secrets[event.organization_id], view, sent_at)
@@ -109,8 +109,7 @@ class WebhookDeliverer:
             else:
                 tries.append(outcome)
         async with self.db.transaction() as conn:
-            for attempt in tries:
-                await outbox.record_try(conn, attempt)
+            await outbox.record_tries(conn, tries)
         return len(events)
 
     async def _send(

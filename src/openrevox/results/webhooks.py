@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.api.wire import attempt_wire, call_wire
+from openrevox.domain.api_keys import Mode
 from openrevox.domain.clock import iso
 from openrevox.results.summary import annotate, transcript_text
 from openrevox.store.repositories import calls, outbox
@@ -89,7 +90,19 @@ def render(
     }
 
 
-async def load_view(conn: AsyncConnection, event: outbox.WebhookEvent) -> CallView | None:
-    return await calls.get_view(
-        conn, organization_id=event.organization_id, mode=event.mode, call_id=event.call_order_id
-    )
+async def load_views(
+    conn: AsyncConnection, events: list[outbox.WebhookEvent]
+) -> list[CallView | None]:
+    """The call of each event as it is now (None: the order is gone): two statements per
+    (organization, mode) among the events, whatever their number."""
+    wanted: dict[tuple[str, Mode], set[str]] = {}
+    for event in events:
+        wanted.setdefault((event.organization_id, event.mode), set()).add(event.call_order_id)
+    found: dict[tuple[str, str, str], CallView] = {}
+    for (organization_id, mode), call_ids in wanted.items():
+        orders = await calls.orders_by_ids(
+            conn, organization_id=organization_id, mode=mode, call_ids=sorted(call_ids)
+        )
+        for view in await calls.views_of(conn, orders):
+            found[(organization_id, mode, view.order.id)] = view
+    return [found.get((e.organization_id, e.mode, e.call_order_id)) for e in events]

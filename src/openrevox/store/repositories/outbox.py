@@ -148,31 +148,40 @@ class Try:
     outcome: dict[str, Any]
 
 
-async def record_try(conn: AsyncConnection, attempt: Try) -> None:
-    """Log the try and move the event (delivered, pending with a new time, or dead)."""
-    event = attempt.event
-    earlier = (
+async def record_tries(conn: AsyncConnection, tries: list[Try]) -> None:
+    """Log each try and move its event (delivered, pending with a new time, or dead):
+    one count, one insert, then one update per event."""
+    if not tries:
+        return
+    event_ids = [attempt.event.id for attempt in tries]
+    counted = await conn.execute(
+        sa.select(webhook_deliveries.c.event_id, sa.func.count())
+        .where(webhook_deliveries.c.event_id.in_(event_ids))
+        .group_by(webhook_deliveries.c.event_id)
+    )
+    earlier: dict[str, int] = {event_id: int(count) for event_id, count in counted}
+    await conn.execute(
+        sa.insert(webhook_deliveries),
+        [
+            {
+                "id": str(uuid.uuid4()),
+                "event_id": attempt.event.id,
+                "try_number": earlier.get(attempt.event.id, 0) + 1,
+                "attempted_at": attempt.attempted_at,
+                "status_code": attempt.status_code,
+                "error": attempt.error,
+                "duration_ms": attempt.duration_ms,
+                "response_excerpt": attempt.excerpt,
+            }
+            for attempt in tries
+        ],
+    )
+    for attempt in tries:
         await conn.execute(
-            sa.select(sa.func.count()).where(webhook_deliveries.c.event_id == event.id)
+            sa.update(webhook_events)
+            .where(webhook_events.c.id == attempt.event.id)
+            .values(tries=attempt.event.tries + 1, last_error=attempt.error, **attempt.outcome)
         )
-    ).scalar_one()
-    await conn.execute(
-        sa.insert(webhook_deliveries).values(
-            id=str(uuid.uuid4()),
-            event_id=event.id,
-            try_number=int(earlier) + 1,
-            attempted_at=attempt.attempted_at,
-            status_code=attempt.status_code,
-            error=attempt.error,
-            duration_ms=attempt.duration_ms,
-            response_excerpt=attempt.excerpt,
-        )
-    )
-    await conn.execute(
-        sa.update(webhook_events)
-        .where(webhook_events.c.id == event.id)
-        .values(tries=event.tries + 1, last_error=attempt.error, **attempt.outcome)
-    )
 
 
 async def get(
