@@ -44,13 +44,9 @@ import contextlib
 import csv
 import io
 import os
-import platform
 import random
 import secrets
-import signal
 import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,22 +57,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 import phonenumbers
 import revox
 import sqlalchemy as sa
+from _harness import (
+    Process,
+    add_pg_argument,
+    all_week_retry,
+    backend_pids,
+    background_load,
+    cpu_seconds,
+    machine,
+    machine_busy_seconds,
+    pg_admin,
+    pg_url,
+    spawn,
+    start_workers,
+    table_lines,
+    wait_until_none,
+)
 
-from openrevox.settings import normalize_database_url
 from openrevox.store.db import Database, create_engine
 from openrevox.store.repositories.dispatch import add_do_not_contact
 from openrevox.store.tables import call_attempts, call_orders, sim_ledger
 
-DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SIM_SPEED = 1e9
 MAX_ATTEMPTS = 2
-ALL_WEEK = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 ASSISTANT: dict[str, Any] = {
     "name": "Acme Dental reminders",
     "prompt": (
@@ -85,18 +92,7 @@ ASSISTANT: dict[str, Any] = {
     ),
     "first_sentence": "Hi {{first_name}}, this is Acme Dental.",
     "first_sentence_mode": "static",
-    "call_retry_config": {
-        "allowed_days": ALL_WEEK,
-        "call_twice_in_a_row": False,
-        "calling_windows": [
-            {
-                "calling_window_start_time": "00:00",
-                "calling_window_end_time": "24:00",
-                "retry_delay_seconds": 0,
-            }
-        ],
-        "max_retry_attempts": MAX_ATTEMPTS,
-    },
+    "call_retry_config": all_week_retry(MAX_ATTEMPTS),
 }
 LAUNCH_EVERYTHING: Any = {
     "filters": {
@@ -291,18 +287,6 @@ def make_contacts(lines: int, seed: int = 6) -> Contacts:
 # --------------------------------------------------------------------------------------
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return normalize_database_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def _pg_admin(admin_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @contextlib.contextmanager
 def fresh_database(backend: str, workdir: Path, pg_admin_url: str) -> Iterator[str]:
     """The URL of a new, empty database; dropped (PostgreSQL) on the way out."""
@@ -311,12 +295,12 @@ def fresh_database(backend: str, workdir: Path, pg_admin_url: str) -> Iterator[s
         return
     name = f"openrevox_bench_campaign_{os.getpid()}"
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    asyncio.run(_pg_admin(pg_admin_url, drop))
-    asyncio.run(_pg_admin(pg_admin_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(pg_admin(pg_admin_url, drop))
+    asyncio.run(pg_admin(pg_admin_url, f'CREATE DATABASE "{name}"'))
     try:
-        yield normalize_database_url(pg_admin_url).rsplit("/", 1)[0] + f"/{name}"
+        yield pg_url(pg_admin_url, name)
     finally:
-        asyncio.run(_pg_admin(pg_admin_url, drop))
+        asyncio.run(pg_admin(pg_admin_url, drop))
 
 
 def _free_port() -> int:
@@ -326,44 +310,14 @@ def _free_port() -> int:
         return port
 
 
-@dataclass
-class Process:
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-
-    def log_tail(self) -> str:
-        return self.log_path.read_text(errors="replace")[-3000:]
-
-
-def _spawn(command: list[str], env: dict[str, str], log_path: Path) -> Process:
-    with log_path.open("wb") as log:
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "openrevox.cli", *command],
-            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Process(popen, log_path)
-
-
 def start_api(env: dict[str, str], key: str, workdir: Path) -> tuple[Process, str]:
     """``openrevox api`` on a free port; returns once it answers an authenticated GET."""
     port = _free_port()
-    api = _spawn(["api", "--port", str(port)], env, workdir / "api.log")
+    api = spawn(["api", "--port", str(port)], env, workdir / "api.log")
     base = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 90
     while True:
-        if api.popen.poll() is not None:
+        if api.process.poll() is not None:
             raise RuntimeError(f"the API exited:\n{api.log_tail()}")
         with contextlib.suppress(httpx.HTTPError):
             answer = httpx.get(f"{base}/assistants", headers={"Authorization": f"Bearer {key}"})
@@ -373,33 +327,6 @@ def start_api(env: dict[str, str], key: str, workdir: Path) -> tuple[Process, st
             api.stop()
             raise RuntimeError(f"the API did not answer within 90 s:\n{api.log_tail()}")
         time.sleep(0.2)
-
-
-def start_workers(env: dict[str, str], count: int, workdir: Path) -> list[Process]:
-    """``openrevox worker`` processes; returns once each has logged that it started."""
-    workers = [_spawn(["worker"], env, workdir / f"worker{n}.log") for n in range(count)]
-    deadline = time.monotonic() + 60
-    while not all("started" in w.log_path.read_text(errors="replace") for w in workers):
-        for worker in workers:
-            if worker.popen.poll() is not None:
-                raise RuntimeError(f"a worker exited:\n{worker.log_tail()}")
-        if time.monotonic() > deadline:
-            raise RuntimeError("the workers did not start within 60 s")
-        time.sleep(0.05)
-    return workers
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def machine_busy_seconds() -> float:
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / CLOCK_TICKS
 
 
 class CpuMeter:
@@ -413,17 +340,7 @@ class CpuMeter:
         self._pg_seen: dict[int, float] = {}
 
     def _pg_pids(self) -> list[int]:
-        async def fetch() -> list[int]:
-            conn = await asyncpg.connect(_asyncpg_dsn(self.admin_url))
-            try:
-                rows = await conn.fetch(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = $1", self.database
-                )
-            finally:
-                await conn.close()
-            return [row["pid"] for row in rows]
-
-        return asyncio.run(fetch()) if self.database else []
+        return asyncio.run(backend_pids(self.admin_url, self.database)) if self.database else []
 
     def postgres(self) -> float:
         for pid in self._pg_pids():
@@ -432,8 +349,8 @@ class CpuMeter:
 
     def sample(self) -> dict[str, float]:
         return {
-            "api": cpu_seconds(self.api.popen.pid),
-            "workers": sum(cpu_seconds(w.popen.pid) for w in self.workers),
+            "api": cpu_seconds(self.api.process.pid),
+            "workers": sum(cpu_seconds(w.process.pid) for w in self.workers),
             "postgresql": self.postgres(),
             "machine": machine_busy_seconds(),
         }
@@ -539,20 +456,9 @@ async def _add_do_not_contact(url: str, organization_id: str, numbers: list[str]
 
 
 async def _wait_drained(url: str, limit: float) -> None:
-    """Until no order is pending: an index probe ((status, next_attempt_at)), not a count."""
-    db = Database(create_engine(url, pool_size=1))
-    deadline = time.monotonic() + limit
-    query = sa.select(call_orders.c.id).where(call_orders.c.status.in_(PENDING)).limit(1)
-    try:
-        while True:
-            async with db.read() as conn:
-                if (await conn.execute(query)).first() is None:
-                    return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"orders still pending after {limit:.0f} s")
-            await asyncio.sleep(0.5)
-    finally:
-        await db.dispose()
+    """Until no order is pending (an index probe on (status, next_attempt_at))."""
+    probe = sa.select(call_orders.c.id).where(call_orders.c.status.in_(PENDING)).limit(1)
+    await wait_until_none(url, probe, limit, "orders", interval=0.5)
 
 
 async def _snapshot(url: str) -> Snapshot:
@@ -622,7 +528,7 @@ def run_backend(backend: str, contacts: Contacts, args: argparse.Namespace, work
         api, base = start_api(env, key, workdir)
         workers: list[Process] = []
         try:
-            workers = start_workers(env, args.workers, workdir)
+            workers = start_workers(args.workers, env, workdir)
             return _drive(backend, contacts, args, url, base, key, CpuMeter(
                 api, workers, url, args.pg_admin_url
             ))  # fmt: skip
@@ -894,37 +800,7 @@ def table(runs: list[Run], markdown: bool) -> str:
         )
         for run in runs
     ]
-    if markdown:
-        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        return "\n".join(out + ["| " + " | ".join(row) + " |" for row in rows])
-    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
-    return "\n".join(
-        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
-        for row in [head, *rows]
-    )
-
-
-def machine() -> str:
-    cpu = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    pg = "?"
-    with contextlib.suppress(Exception):
-        pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}, {pg}, load average {os.getloadavg()[0]:.2f}"
-    )
-
-
-def background_load(seconds: float = 1.0) -> float:
-    """Share of the machine's cores busy before the run (other processes)."""
-    before = machine_busy_seconds()
-    time.sleep(seconds)
-    return (machine_busy_seconds() - before) / seconds / (os.cpu_count() or 1)
+    return "\n".join(table_lines(head, rows, markdown, right=True))
 
 
 def main() -> None:
@@ -934,17 +810,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="openrevox worker processes")
     parser.add_argument("--capacity", type=int, default=1000, help="OPENREVOX_WORKER_CAPACITY")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to drain")
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("OPENREVOX_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL),
-    )
+    add_pg_argument(parser)
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
     if args.contacts < 1000:
         parser.error("--contacts must be 1000 or more (the mix needs room)")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
 
-    print(machine(), flush=True)
+    print(machine(load_average=True), flush=True)
     print(f"background load before the run: {background_load():.0%} of the cores", flush=True)
     contacts = make_contacts(args.contacts)
     runs = []

@@ -65,56 +65,49 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
-from engine_throughput import (
-    DEFAULT_PG_ADMIN_URL,
-    ORG_LIMIT,
+from _harness import (
+    Orders,
+    PostgresSampler,
+    ProcessCpu,
     Seeds,
-    _asyncpg_dsn,
-    _make_due,
-    _pg_admin,
-    _pg_url,
-    _wait_drained,
-    cpu_seconds,
+    add_scenario_arguments,
+    all_week_retry,
+    load_note,
     machine,
-    machine_busy_seconds,
+    make_due,
+    start_profiler,
     start_workers,
+    stop_process,
+    stop_profilers,
+    table_lines,
+    wait_drained,
+    wait_until_none,
+    worker_env,
 )
 
-from openrevox.api.schemas.assistant import InlineAssistant
-from openrevox.services.assistants import inline_snapshot
-from openrevox.services.calls import order_values
-from openrevox.services.organizations import create_organization_with_keys
 from openrevox.store.db import Database, create_engine
-from openrevox.store.migrate import upgrade_to_head
-from openrevox.store.repositories import accounts, phone_numbers
-from openrevox.store.repositories.calls import insert_orders, insert_snapshot
-from openrevox.store.tables import call_attempts, call_orders, organizations, webhook_events
+from openrevox.store.tables import call_attempts, call_orders, webhook_events
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENTS = ("sandbox", "llm")
 PERSONA_00 = "+14155550100"  # docs/sandbox.md: a cooperative person, name and email
 NAME, EMAIL = "Alex Martin", "alex.martin@example.com"  # what persona 00 answers
 FAKE_API_KEY = "sk-fake-openai-0123456789"  # tests.agent.fake_openai.FakeOpenAI.api_key
-ALL_WEEK = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# py-spy samples only threads holding the GIL (the event loop's work, not its waits).
+GIL = ("--gil", "--threads")
 FIELDS = [
     {"name": "full_name", "required": True, "type": "string", "description": "full name"},
     {"name": "email", "required": True, "type": "string", "description": "email address"},
@@ -126,18 +119,7 @@ ASSISTANT: dict[str, Any] = {
     "first_sentence_mode": "static",
     "end_of_call_sentence": "Thank you for your time, goodbye!",
     "structured_output_config": FIELDS,
-    "call_retry_config": {
-        "allowed_days": ALL_WEEK,
-        "call_twice_in_a_row": False,
-        "calling_windows": [
-            {
-                "calling_window_start_time": "00:00",
-                "calling_window_end_time": "24:00",
-                "retry_delay_seconds": 0,
-            }
-        ],
-        "max_retry_attempts": 3,
-    },
+    "call_retry_config": all_week_retry(3),
 }
 
 
@@ -212,13 +194,7 @@ class Server:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
 
 
 def start_server(kind: str, workdir: Path) -> Server:
@@ -246,98 +222,20 @@ def start_server(kind: str, workdir: Path) -> Server:
 
 
 # --------------------------------------------------------------------------------------
-# Seeding (as engine_throughput seeds, with this benchmark's assistant and number)
+# Seeding (_harness seeds, with this benchmark's assistant and number)
 # --------------------------------------------------------------------------------------
 
 
-async def _seed(url: str, calls: int, webhook_url: str | None, batch: int = 2_000) -> None:
-    db = Database(create_engine(url, pool_size=1))
-    now = datetime.now(UTC)
-    later = now + timedelta(days=1)  # made due when the workers are up
-    try:
-        async with db.transaction() as conn:
-            org = await create_organization_with_keys(
-                conn,
-                name="Bench organization",
-                email="bench@openrevox.local",
-                country="US",
-                now=now,
-            )
-            await conn.execute(
-                sa.update(organizations)
-                .where(organizations.c.id == org.organization.id)
-                .values(concurrency_limit=ORG_LIMIT)
-            )
-            assert org.test_key is not None
-            principal = await accounts.find_principal(conn, org.test_key)
-            assert principal is not None
-            line = await phone_numbers.default_for(
-                conn, organization_id=principal.organization_id, mode=principal.mode
-            )
-            assert line is not None
-        config = {**ASSISTANT, "webhook_url": webhook_url} if webhook_url else ASSISTANT
-        snapshot = inline_snapshot(principal, InlineAssistant.model_validate(config), now)
-        async with db.transaction() as conn:  # one snapshot shared by every order
-            snapshot_id = await insert_snapshot(
-                conn, organization_id=principal.organization_id, content=snapshot, now=now
-            )
-        for start in range(0, calls, batch):
-            rows = [
-                order_values(
-                    call_id=str(uuid.uuid4()),
-                    principal=principal,
-                    assistant_id=None,
-                    snapshot_id=snapshot_id,
-                    retry_config=snapshot["call_retry_config"],
-                    timezone="America/Los_Angeles",
-                    to_number=PERSONA_00,
-                    from_number=line.phone_number,
-                    status="scheduled",
-                    due=later,
-                    prompt_variables={"first_name": "Alex"},
-                    metadata={"row": str(index)},
-                    now=now,
-                )
-                for index in range(start, min(calls, start + batch))
-            ]
-            async with db.transaction() as conn:
-                await insert_orders(conn, rows)
-        if db.dialect == "postgresql":
-            async with db.engine.connect() as conn:
-                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.exec_driver_sql("VACUUM ANALYZE")
-    finally:
-        await db.dispose()
-    if url.startswith("sqlite"):
-        import sqlite3
-
-        with contextlib.closing(sqlite3.connect(url.split(":///", 1)[1])) as conn:
-            conn.execute("ANALYZE")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-class CallSeeds(Seeds):
-    """``engine_throughput.Seeds`` (one seeded database per backend, a fresh copy per
-    scenario) seeding this benchmark's calls."""
-
-    def __init__(self, workdir: Path, admin_url: str, calls: int, webhook_url: str | None):
-        super().__init__(workdir, admin_url, calls, "00")
-        self.webhook_url = webhook_url
-
-    def _ensure(self, backend: str) -> None:
-        if backend in self._seeded:
-            return
-        if backend == "sqlite":
-            url = f"sqlite+aiosqlite:///{self.workdir / 'seed.db'}"
-        else:
-            asyncio.run(_pg_admin(self.admin_url, f'CREATE DATABASE "{self.template}"'))
-            url = _pg_url(self.admin_url, self.template)
-        print(f"seeding {self.orders:,} call orders on {backend} ...", flush=True)
-        started = time.perf_counter()
-        upgrade_to_head(url)  # runs its own event loop: call it outside one
-        asyncio.run(_seed(url, self.orders, self.webhook_url))
-        print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
-        self._seeded.add(backend)
+def seeded_calls(count: int, webhook_url: str | None) -> Orders:
+    """``count`` orders to persona 00 (its answers are what ``_verify`` checks)."""
+    assistant = {**ASSISTANT, "webhook_url": webhook_url} if webhook_url else ASSISTANT
+    return Orders(
+        count,
+        assistant,
+        "America/Los_Angeles",
+        lambda _: (PERSONA_00, {"first_name": "Alex"}),
+        noun="call orders",
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -387,19 +285,13 @@ async def _pending_webhooks(url: str) -> int:
 
 
 async def _wait_webhooks(url: str, limit: float) -> None:
-    db = Database(create_engine(url, pool_size=1))
-    deadline = time.monotonic() + limit
-    query = sa.select(webhook_events.c.id).where(webhook_events.c.status == "pending").limit(1)
-    try:
-        while True:
-            async with db.read() as conn:
-                if (await conn.execute(query)).first() is None:
-                    return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"webhooks still pending after {limit:.0f} s")
-            await asyncio.sleep(0.25)
-    finally:
-        await db.dispose()
+    probe = sa.select(webhook_events.c.id).where(webhook_events.c.status == "pending").limit(1)
+    await wait_until_none(url, probe, limit, "webhooks")
+
+
+async def _rows(conn: Any, *columns: Any) -> list[Any]:
+    """Every row of these columns (of one table)."""
+    return list((await conn.execute(sa.select(*columns))).all())
 
 
 async def _verify(
@@ -407,42 +299,21 @@ async def _verify(
 ) -> tuple[int, float, float | None, list[str]]:
     """Every call checked; returns (orders, seconds to drain, seconds to the last
     webhook, problems)."""
+    o, a, w = call_orders.c, call_attempts.c, webhook_events.c
     db = Database(create_engine(url, pool_size=1))
     try:
-        async with db.read() as conn:
-            orders = (
-                await conn.execute(
-                    sa.select(
-                        call_orders.c.id,
-                        call_orders.c.status,
-                        call_orders.c.outcome,
-                        call_orders.c.calls_count,
-                        call_orders.c.updated_at,
-                    )
-                )
-            ).all()
-            attempts = (
-                await conn.execute(
-                    sa.select(
-                        call_attempts.c.call_order_id,
-                        call_attempts.c.status,
-                        call_attempts.c.result,
-                        call_attempts.c.end_reason,
-                        call_attempts.c.transcript,
-                        call_attempts.c.structured_output,
-                    )
-                )
-            ).all()
-            events = (
-                await conn.execute(
-                    sa.select(
-                        webhook_events.c.call_order_id,
-                        webhook_events.c.event_type,
-                        webhook_events.c.status,
-                        webhook_events.c.delivered_at,
-                    )
-                )
-            ).all()
+        async with db.read() as conn:  # one read: the three tables as of one moment
+            orders = await _rows(conn, o.id, o.status, o.outcome, o.calls_count, o.updated_at)
+            attempts = await _rows(
+                conn,
+                a.call_order_id,
+                a.status,
+                a.result,
+                a.end_reason,
+                a.transcript,
+                a.structured_output,
+            )
+            events = await _rows(conn, w.call_order_id, w.event_type, w.status, w.delivered_at)
     finally:
         await db.dispose()
     problems: Counter[str] = Counter()
@@ -485,85 +356,8 @@ async def _verify(
     return len(orders), seconds, webhook_seconds, [f"{n} x {p}" for p, n in problems.items()]
 
 
-class PostgresSampler:
-    """CPU seconds of the PostgreSQL backends serving the scenario's database, sampled
-    every 0.1 s from a thread over one connection: a pool's overflow connections come and
-    go during a run, and a backend gone before the end would be missed by a last look."""
-
-    def __init__(self, admin_url: str, url: str) -> None:
-        self.admin_url, self.database = admin_url, url.rsplit("/", 1)[1]
-        self.before: dict[int, float] = {}
-        self.seen: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-
-    def _sample(self, pids: list[int]) -> None:
-        for pid in pids:
-            self.seen[pid] = max(cpu_seconds(pid), self.seen.get(pid, 0.0))
-
-    async def _run(self) -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(self.admin_url))
-        query = "SELECT pid FROM pg_stat_activity WHERE datname = $1"
-        try:
-            self._sample([row["pid"] for row in await conn.fetch(query, self.database)])
-            self.before = dict(self.seen)
-            self._ready.set()
-            while not self._stop.is_set():
-                await asyncio.sleep(0.1)
-                self._sample([row["pid"] for row in await conn.fetch(query, self.database)])
-        finally:
-            self._ready.set()
-            await conn.close()
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return sum(cpu - self.before.get(pid, 0.0) for pid, cpu in self.seen.items())
-
-
-def start_profiler(process: subprocess.Popen[bytes], output: Path) -> subprocess.Popen[bytes]:
-    """py-spy sampling the process's threads while they hold the GIL (collapsed stacks,
-    one line per thread and stack, for flame graphs or grep)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    command = [py_spy, "record", "--pid", str(process.pid), "--rate", "250", "--gil"]
-    command += ["--threads", "--format", "raw", "--output", str(output), "--nonblocking"]
-    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)  # let it attach
-    return profiler
-
-
-def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
-    for profiler in profilers:
-        profiler.send_signal(signal.SIGINT)
-    for profiler in profilers:
-        profiler.wait(timeout=60)
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str | None]) -> Iterator[None]:
-    """``os.environ`` changed for the duration (``start_workers`` copies it)."""
-    saved = {key: os.environ.get(key) for key in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run_scenario(
-    seeds: CallSeeds,
+    seeds: Seeds,
     backend: str,
     agent: str,
     count: int,
@@ -582,18 +376,14 @@ def run_scenario(
         "OPENREVOX_OPENROUTER_API_KEY": None,
         "OPENREVOX_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
     }
-    settings = argparse.Namespace(
-        **{**vars(args), "capacity": args.capacity[agent], "sim_speed": args.sim_speed[agent]}
-    )
-    with environment(env):
-        workers = start_workers(url, count, settings, workdir, label)
+    env.update(worker_env(url, args.sim_speed[agent], args.capacity[agent]))
+    workers = start_workers(count, env, workdir, prefix=f"{label}-")
     servers = [server for server in (llm, sink) if server]
     try:
         time.sleep(0.5)  # let them settle into their idle poll
         pg = PostgresSampler(args.pg_admin_url, url) if backend == "postgresql" else None
-        cpu_before = [cpu_seconds(w.process.pid) for w in workers]
-        server_before = {s.kind: cpu_seconds(s.process.pid) for s in servers}
-        busy_before = machine_busy_seconds()
+        cpu = ProcessCpu([w.process.pid for w in workers])
+        server_cpu_since = ProcessCpu([s.process.pid for s in servers])
         profiled = [(f"worker{n}", w.process) for n, w in enumerate(workers)]
         if llm and agent == "llm":
             profiled.append(("fake-openai", llm.process))
@@ -602,14 +392,14 @@ def run_scenario(
             if not args.profile:
                 return []
             return [
-                start_profiler(process, args.profile / f"{label}-{name}-{phase}.txt")
+                start_profiler(process.pid, args.profile / f"{label}-{name}-{phase}.txt", GIL)
                 for name, process in profiled
             ]
 
         profilers = profile("drain")
-        due_at = asyncio.run(_make_due(url))
-        asyncio.run(_wait_drained(url, args.timeout))
-        drained_cpu = [cpu_seconds(w.process.pid) for w in workers]
+        due_at = asyncio.run(make_due(url))
+        asyncio.run(wait_drained(url, args.timeout))
+        drained_cpu = cpu.spent()
         stop_profilers(profilers)
         tail = (0, 0.0, 0.0)  # webhooks left at the drain, seconds and worker CPU to send them
         if sink:
@@ -617,17 +407,17 @@ def run_scenario(
             profilers = profile("webhooks")
             asyncio.run(_wait_webhooks(url, args.timeout))
             stop_profilers(profilers)
-            tail_cpu = sum(cpu_seconds(w.process.pid) for w in workers) - sum(drained_cpu)
+            tail_cpu = sum(cpu.spent()) - sum(drained_cpu)
             tail = (left, time.monotonic() - started, tail_cpu)
-        cpu_after = [cpu_seconds(w.process.pid) for w in workers]
-        server_cpu = {s.kind: cpu_seconds(s.process.pid) - server_before[s.kind] for s in servers}
-        busy = machine_busy_seconds() - busy_before
+        worker_cpu = cpu.spent()
+        server_cpu = dict(zip([s.kind for s in servers], server_cpu_since.spent(), strict=True))
+        busy = cpu.machine_busy()
         pg_cpu = pg.stop() if pg else 0.0
     finally:
         for worker in workers:
             worker.stop()
     for n, worker in enumerate(workers):
-        text = worker.log_path.read_text(errors="replace")
+        text = worker.log()
         if "Traceback" in text or " ERROR " in text:
             print(f"  worker{n} logged errors: see {worker.log_path}", flush=True)
     calls, seconds, webhook_seconds, problems = asyncio.run(
@@ -640,10 +430,8 @@ def run_scenario(
         calls=calls,
         seconds=seconds,
         webhook_seconds=webhook_seconds,
-        worker_cpu=[after - before for before, after in zip(cpu_before, cpu_after, strict=True)],
-        worker_drain_cpu=[
-            after - before for before, after in zip(cpu_before, drained_cpu, strict=True)
-        ],
+        worker_cpu=worker_cpu,
+        worker_drain_cpu=drained_cpu,
         postgres_cpu=pg_cpu,
         llm_cpu=server_cpu.get("fake-openai", 0.0) if agent == "llm" else 0.0,
         sink_cpu=server_cpu.get("webhook-sink", 0.0),
@@ -698,31 +486,12 @@ def report(outcomes: list[Outcome], markdown: bool) -> str:
         )
         for o in outcomes
     ]
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-    else:
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        lines = [
-            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]
-        ]
+    lines = table_lines(head, rows, markdown)
     for o in outcomes:
         if o.problems:
             lines.append(f"FAIL {o.backend}/{o.agent}: " + "; ".join(o.problems))
     lines += ["", "PASS" if all(not o.problems for o in outcomes) else "FAIL"]
     return "\n".join(lines)
-
-
-def load_note() -> str:
-    load = os.getloadavg()
-    before = machine_busy_seconds()
-    time.sleep(1.0)
-    busy = machine_busy_seconds() - before
-    cores = os.cpu_count() or 1
-    return (
-        f"background load before the run: {100 * busy / cores:.0f}% of {cores} cores busy "
-        f"(1 s sample), load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-    )
 
 
 def per_agent(cast: Callable[[str], Any]) -> Callable[[str], dict[str, Any]]:
@@ -763,16 +532,7 @@ def main() -> None:
         help="OPENREVOX_SIM_SPEED: S, or per agent as sandbox=S,llm=T",
     )
     parser.add_argument("--no-webhook", action="store_true", help="no webhook_url on the assistant")
-    parser.add_argument("--timeout", type=float, default=1800.0)
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("OPENREVOX_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL),
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the scenario databases")
-    parser.add_argument(
-        "--profile", type=Path, default=None, help="py-spy the workers and the fake LLM here"
-    )
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    add_scenario_arguments(parser, profile_help="py-spy the workers and the fake LLM here")
     parser.add_argument("--serve", choices=("fake-openai", "webhook-sink"), help=argparse.SUPPRESS)
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -787,9 +547,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="openrevox-text-calls-"))
     llm = start_server("fake-openai", workdir) if "llm" in agents else None
     sink = None if args.no_webhook else start_server("webhook-sink", workdir)
-    seeds = CallSeeds(
-        workdir, args.pg_admin_url, args.calls, f"{sink.url}/webhook" if sink else None
-    )
+    webhook_url = f"{sink.url}/webhook" if sink else None
+    seeds = Seeds(workdir, args.pg_admin_url, seeded_calls(args.calls, webhook_url))
     settings = ", ".join(
         f"{agent}: OPENREVOX_WORKER_CAPACITY={args.capacity[agent]} "
         f"OPENREVOX_SIM_SPEED={args.sim_speed[agent]:g}"
@@ -811,9 +570,7 @@ def main() -> None:
         for server in (llm, sink):
             if server:
                 server.stop()
-        seeds.close(keep=args.keep)
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+        seeds.close(keep=args.keep)  # the work directory too
     print()
     print(report(outcomes, args.markdown))
 
