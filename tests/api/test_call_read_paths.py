@@ -6,11 +6,15 @@ and nothing for another organization or mode. Writes show at once (nothing is ca
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
+import hmac
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -18,11 +22,13 @@ import pytest
 import sqlalchemy as sa
 
 from openrevox.api.deps import AppServices
-from openrevox.api.wire import call_wire
+from openrevox.api.wire import _iso, call_wire
+from openrevox.domain.clock import iso
+from openrevox.results.recording_links import RecordingSigner
 from openrevox.services.calls import order_values
 from openrevox.store.repositories import accounts, calls
 from openrevox.store.repositories.accounts import Principal
-from openrevox.store.repositories.calls import CallView
+from openrevox.store.repositories.calls import AttemptRecord, CallOrderRecord, CallView
 from openrevox.store.tables import call_attempts, campaigns
 from tests.conftest import LiveServer, Org
 
@@ -341,3 +347,62 @@ def test_views_read_together_each_get_their_own_answer(
         for call_id, view in zip(own, views[: len(own)], strict=True):
             assert view == server.run(_orm_view(services, principal, call_id))
         assert not reader._waiting
+
+
+def test_fast_timestamps_are_the_contract_shape() -> None:
+    """call_wire formats the stores' aware UTC datetimes itself (a lookup per field), and
+    anything else through clock.iso: both give the same text."""
+    plus_two = timezone(timedelta(hours=2))
+    for value in (
+        BASE,
+        BASE.replace(microsecond=0),
+        BASE.replace(microsecond=999),
+        BASE.replace(microsecond=999_999),
+        datetime(1000, 1, 1, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        BASE.astimezone(plus_two),
+        datetime(2026, 3, 2, 23, 30, tzinfo=plus_two),
+    ):
+        assert _iso(value) == iso(value), value
+    assert _iso(None) is None
+
+
+def test_recording_links_are_hmac_sha256_of_the_derived_key() -> None:
+    """The signer keys its HMAC once and copies it per link, and skips quoting ids that
+    need none: the links are still exactly HMAC-SHA256(key, "<id>\\n<expires>") of the
+    key derived from the secret, at the quoted id."""
+    signer = RecordingSigner(b"s3cret", public_url="https://calls.example.com/")
+    key = hmac.new(b"s3cret", b"openrevox recording links v1", hashlib.sha256).digest()
+    expires = 1_772_445_600
+    for attempt_id in (str(uuid.uuid4()), "A-z_0.9~", "", "a b/c?d=é&", "ü", "a%2F"):
+        expected = hmac.new(key, f"{attempt_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
+        assert signer.signature(attempt_id, expires) == expected
+        assert signer.url(attempt_id, expires) == (
+            f"https://calls.example.com/recordings/{quote(attempt_id, safe='')}.wav"
+            f"?expires={expires}&signature={expected}"
+        )
+        signer.verify(attempt_id, expires, expected, BASE)
+    # Copies of the keyed HMAC share nothing: signing in between changes no other link.
+    first = signer.signature("a", expires)
+    signer.signature("b", expires)
+    assert signer.signature("a", expires) == first
+
+
+def test_records_compare_and_hash_as_frozen_dataclasses() -> None:
+    """The records are frozen to the type checker only (building a frozen dataclass costs
+    an object.__setattr__ per field): equality and hashing stay those of a frozen one."""
+    values: dict[str, Any] = {field.name: None for field in dataclasses.fields(AttemptRecord)} | {
+        "id": "a1",
+        "attempt_number": 1,
+        "handled_by_ai": True,
+        "created_at": BASE,
+    }
+    attempt = AttemptRecord(**values)
+    twin = AttemptRecord(**values)
+    assert attempt == twin and hash(attempt) == hash(twin)
+    assert attempt != dataclasses.replace(attempt, attempt_number=2)
+    assert len({attempt, twin}) == 1
+    assert not hasattr(attempt, "__dict__")  # slots: no stray attribute
+    assert AttemptRecord.__slots__ == tuple(f.name for f in dataclasses.fields(AttemptRecord))
+    assert CallOrderRecord.__slots__ == tuple(f.name for f in dataclasses.fields(CallOrderRecord))

@@ -12,22 +12,23 @@ from openrevox.store.repositories.accounts import User
 from openrevox.store.repositories.assistants import AssistantRecord, Member
 from openrevox.store.repositories.calls import AttemptRecord, CallView
 
+# Zero-padded fields as strings, looked up rather than formatted: "%02d" % n costs a call
+# into the integer formatter for each of the 7 fields of a timestamp.
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
+_THREE_DIGITS = tuple(f"{n:03d}" for n in range(1000))
+
 
 def _iso(value: datetime | None) -> str | None:
-    """``clock.iso``, about three times faster for the aware UTC datetimes the stores
-    hand out: a call with 3 attempts shows 16 timestamps, and formatting them was a third
-    of ``call_wire``. Other values (another zone, years before 1000) take ``iso``."""
+    """``clock.iso``, several times faster for the aware UTC datetimes the stores hand
+    out: a call with 3 attempts shows 12 timestamps, and formatting them was most of
+    ``call_wire``. Other values (another zone, years before 1000) take ``iso``."""
     if value is None:
         return None
     if value.tzinfo is UTC and value.year >= 1000:
-        return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 (%-formatting measured fastest)
-            value.year,
-            value.month,
-            value.day,
-            value.hour,
-            value.minute,
-            value.second,
-            value.microsecond // 1000,
+        two = _TWO_DIGITS
+        return (
+            f"{value.year}-{two[value.month]}-{two[value.day]}T{two[value.hour]}:"
+            f"{two[value.minute]}:{two[value.second]}.{_THREE_DIGITS[value.microsecond // 1000]}Z"
         )
     return iso(value)
 

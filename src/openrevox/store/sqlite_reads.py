@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -50,49 +49,51 @@ _ATTEMPTS_SQL = (
 )
 
 
-def _time(value: str | None) -> datetime | None:
-    # Stored as naive UTC text. Parsing it with its offset appended gives the aware
-    # datetime at once: several times faster than parsing, then replace(tzinfo=UTC).
-    return None if value is None else datetime.fromisoformat(value + "+00:00")
+def _at(fields: tuple[str, ...], names: set[str]) -> tuple[int, ...]:
+    return tuple(i for i, name in enumerate(fields) if name in names)
 
 
-def _json(value: str | None) -> Any:
-    return None if value is None else orjson.loads(value)
+# Positions of the values to decode: the records are built positionally, in field order.
+_ORDER_JSON_AT = _at(_ORDER_FIELDS, _ORDER_JSON)
+_ORDER_TIMES_AT = _at(_ORDER_FIELDS, _ORDER_TIMES)
+_ORDER_BOOLS_AT = _at(_ORDER_FIELDS, {"skip_calling_window"})
+_ATTEMPT_JSON_AT = _at(_ATTEMPT_FIELDS, _ATTEMPT_JSON)
+_ATTEMPT_TIMES_AT = _at(_ATTEMPT_FIELDS, _ATTEMPT_TIMES)
+_ATTEMPT_BOOLS_AT = _at(_ATTEMPT_FIELDS, _ATTEMPT_BOOLS)
+
+_loads = orjson.loads
+_fromisoformat = datetime.fromisoformat
 
 
-Converters = tuple[tuple[int, Callable[[Any], Any]], ...]
-
-
-def _converters(fields: tuple[str, ...], kinds: dict[Callable[[Any], Any], set[str]]) -> Converters:
-    """(position, decoder) of each column that is not stored as the record holds it."""
-    return tuple(
-        (i, decode)
-        for i, name in enumerate(fields)
-        for decode, names in kinds.items()
-        if name in names
-    )
-
-
-_ORDER_DECODE = _converters(
-    _ORDER_FIELDS, {_json: _ORDER_JSON, _time: _ORDER_TIMES, bool: {"skip_calling_window"}}
-)
-_ATTEMPT_DECODE = _converters(
-    _ATTEMPT_FIELDS, {_json: _ATTEMPT_JSON, _time: _ATTEMPT_TIMES, bool: _ATTEMPT_BOOLS}
-)
+def _decoded(
+    row: tuple[Any, ...],
+    json_at: tuple[int, ...],
+    times_at: tuple[int, ...],
+    bools_at: tuple[int, ...],
+) -> list[Any]:
+    """The row's values as the record holds them. One loop per kind, no call per value
+    but the decoder's own: a Python-level decoder per column cost ~10% more."""
+    values = list(row)
+    for i in json_at:
+        if (value := values[i]) is not None:
+            values[i] = _loads(value)
+    for i in times_at:
+        if (value := values[i]) is not None:
+            # Stored as naive UTC text. Parsing it with its offset appended gives the
+            # aware datetime at once: several times faster than parsing, then
+            # replace(tzinfo=UTC).
+            values[i] = _fromisoformat(value + "+00:00")
+    for i in bools_at:
+        values[i] = bool(values[i])  # stored as 0 or 1
+    return values
 
 
 def _order(row: tuple[Any, ...]) -> CallOrderRecord:
-    values = list(row)
-    for i, decode in _ORDER_DECODE:
-        values[i] = decode(values[i])
-    return CallOrderRecord(*values)
+    return CallOrderRecord(*_decoded(row, _ORDER_JSON_AT, _ORDER_TIMES_AT, _ORDER_BOOLS_AT))
 
 
 def _attempt(row: tuple[Any, ...]) -> AttemptRecord:
-    values = list(row)
-    for i, decode in _ATTEMPT_DECODE:
-        values[i] = decode(values[i])
-    return AttemptRecord(*values)
+    return AttemptRecord(*_decoded(row, _ATTEMPT_JSON_AT, _ATTEMPT_TIMES_AT, _ATTEMPT_BOOLS_AT))
 
 
 class SqliteCallReader:

@@ -3,9 +3,9 @@ and the legacy ``GET /call`` of SDK 0.1.1."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from openrevox.api.deps import Auth, Services
 from openrevox.api.responses import JSON, success
@@ -24,22 +24,40 @@ router = APIRouter(tags=["calls"])
 EXPORT_LIMIT = 100_000
 
 
-@router.post("/call", summary="Place a call order (now, at scheduled_at, or in the next window)")
-async def create_call(body: CallCreate, principal: Auth, services: Services) -> JSON:
-    async with services.db.transaction() as conn:
-        call_id = await service.create_call(
-            conn, principal, services.settings, body, services.clock.now()
-        )
-        view = await calls.get_view(
-            conn, organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
-        )
-        assert view is not None
-        payload = {"call": call_wire(view, services.recording_links())}
-    return JSON(payload)
+# First of the router: routes are tried in order, and each one tried costs the most
+# frequent request of the API ~20k instructions (5-6 µs) in FastAPI's matching.
+#
+# GET /call/{id} takes its id from the matched path itself: FastAPI resolves a declared
+# path parameter anew on each request (checks of its annotation, a pydantic validation),
+# ~30k instructions for a string the route's pattern has already cut out. The document
+# declares the parameter exactly as FastAPI would.
+_GET_CALL_DOCUMENT: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "call_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "title": "Call Id"},
+        }
+    ],
+    "responses": {
+        "422": {
+            "description": "Validation Error",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
+        }
+    },
+}
 
 
-@router.get("/call/{call_id}", summary="Get a call order with its attempts")
-async def get_call(call_id: str, principal: Auth, services: Services) -> JSON:
+@router.get(
+    "/call/{call_id}",
+    summary="Get a call order with its attempts",
+    openapi_extra=_GET_CALL_DOCUMENT,
+)
+async def get_call(request: Request, principal: Auth, services: Services) -> JSON:
+    call_id: str = request.path_params["call_id"]
     # The most frequent read reads straight on the driver (store/sqlite_reads.py and
     # store/pg_reads.py), into the same records as the repository's get_view.
     if services.sqlite_reader is not None:
@@ -61,6 +79,20 @@ async def get_call(call_id: str, principal: Auth, services: Services) -> JSON:
     if view is None:
         raise NotFound(f"no call with id '{call_id}'", param="id")
     return JSON({"call": call_wire(view, services.recording_links())})
+
+
+@router.post("/call", summary="Place a call order (now, at scheduled_at, or in the next window)")
+async def create_call(body: CallCreate, principal: Auth, services: Services) -> JSON:
+    async with services.db.transaction() as conn:
+        call_id = await service.create_call(
+            conn, principal, services.settings, body, services.clock.now()
+        )
+        view = await calls.get_view(
+            conn, organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
+        )
+        assert view is not None
+        payload = {"call": call_wire(view, services.recording_links())}
+    return JSON(payload)
 
 
 @router.post("/call/{call_id}/cancel", summary="Cancel a running or scheduled call")
