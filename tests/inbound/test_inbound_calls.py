@@ -79,7 +79,7 @@ def test_personas_calling_our_line_reach_the_inbound_assistant(
     assert attempt.structured_output == {"full_name": "Alex Martin"}
     greeting = next(e.content for e in attempt.transcript if e.role == "assistant")
     assert greeting == "Acme, good morning! How can I help?"
-    assert calls["04"].outcome == "requested_callback_later"
+    assert calls["04"].outcome == "requested_callback_later", calls["04"].call_attempts
     assert calls["05"].call_attempts[0].ended_by == "user"
     assert all(c.calls_count == 1 for c in calls.values())  # never retried
 
