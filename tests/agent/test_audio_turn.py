@@ -42,11 +42,23 @@ def test_requests_run_oldest_first_and_a_streams_newer_request_replaces_its_wait
     requests.put(newer, samples(3), stream="a")
     assert first.cancelled() and requests.dropped == 1 and len(requests) == 2
     taken = requests.take()
-    assert taken is not None and taken[0] is newer and taken[1][0] == 3  # a's place kept
+    assert taken is not None and taken[:2] == ("a", newer) and taken[2][0] == 3  # a's place
     assert newer.running()
     taken = requests.take()
-    assert taken is not None and taken[0] is other
+    assert taken is not None and taken[1] is other
     assert requests.take() is None
+
+
+def test_a_streams_request_waits_while_another_of_that_stream_runs() -> None:
+    requests = Requests()
+    first, second = Future[float](), Future[float]()
+    requests.put(first, samples(1), stream="a")
+    requests.put(second, samples(2), stream="b")
+    taken = requests.take(busy={"a"})  # a's previous request still runs
+    assert taken is not None and taken[1] is second
+    assert requests.take(busy={"a"}) is None and len(requests) == 1
+    taken = requests.take()
+    assert taken is not None and taken[1] is first
 
 
 def test_a_request_cancelled_while_it_waits_never_runs() -> None:
@@ -58,7 +70,7 @@ def test_a_request_cancelled_while_it_waits_never_runs() -> None:
     requests.put(Future[float](), samples(4))  # no stream: never replaces another
     assert stale.cancel()  # the speaker went on talking
     taken = requests.take()
-    assert taken is not None and taken[0] is wanted and requests.dropped == 1
+    assert taken is not None and taken[1] is wanted and requests.dropped == 1
     requests.cancel()
     assert unkeyed.cancelled() and len(requests) == 0 and requests.take() is None
 
@@ -79,11 +91,10 @@ def _wait_until_ended(pid: int) -> None:
 def test_the_helper_answers_as_in_process_and_is_replaced_when_it_dies() -> None:
     speech = codec.ulaw_decode(codec.ulaw_encode(Synthesizer().sentence("Okay.", CALLEE).samples))
     expected = probability(open_session(), speech)
-    model = SmartTurn()
+    model = SmartTurn(helpers=1)
     try:
         assert abs(model.probability(speech) - expected) < 1e-5
-        pid = model.helper_pid
-        assert pid is not None
+        [pid] = model.helper_pids
         environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         assert b"OPENBLAS_NUM_THREADS=1" in environment  # no spinning BLAS threads
         os.kill(pid, signal.SIGKILL)
@@ -91,14 +102,35 @@ def test_the_helper_answers_as_in_process_and_is_replaced_when_it_dies() -> None
         with pytest.raises(TurnModelError):
             model.probability(speech)  # the request under way when it died fails
         assert abs(model.probability(speech) - expected) < 1e-5  # a new helper
-        assert model.helper_pid not in (None, pid)
-        pid = model.helper_pid
+        [replaced] = model.helper_pids
+        assert replaced != pid
     finally:
         model.close()
     with pytest.raises(TurnModelError):
         model.probability(speech)
-    assert pid is not None
-    _wait_until_ended(pid)  # closing the model ends its helper
+    _wait_until_ended(replaced)  # closing the model ends its helper
+
+
+def test_two_streams_asking_at_once_are_answered_by_two_helpers() -> None:
+    speech = codec.ulaw_decode(codec.ulaw_encode(Synthesizer().sentence("Okay.", CALLEE).samples))
+    expected = probability(open_session(), speech)
+    model = SmartTurn(helpers=2)
+    try:
+        # Each helper takes one: neither waits for the other (both run while the helpers
+        # load, seconds, long before either could be answered).
+        both = [model.predict(speech, stream=stream) for stream in ("a", "b")]
+        while not all(future.running() for future in both) and not any(
+            future.done() for future in both
+        ):
+            time.sleep(0.001)
+        assert all(future.running() for future in both)
+        assert all(abs(future.result() - expected) < 1e-5 for future in both)
+        pids = model.helper_pids
+        assert len(pids) == 2 and model.asked == 2
+    finally:
+        model.close()
+    for pid in pids:
+        _wait_until_ended(pid)
 
 
 class _Heard:
@@ -143,7 +175,7 @@ def test_a_pause_the_speaker_talks_through_costs_the_model_nothing_once_they_go_
     line = codec.ulaw_encode(codec.pad_to_frames(np.concatenate([silence, speech, silence])))
 
     async def hear() -> tuple[list[object], Future[float], SmartTurn]:
-        model = SmartTurn()
+        model = SmartTurn(helpers=1)
         # The helper's first request (its start, seconds) holds every later one waiting.
         busy = model.predict(silence)
         ear = Ear(_Heard(), Inbox(), turns=TurnPolicy(model=model, min_pause=0.2, max_pause=0.8))

@@ -1,24 +1,24 @@
-"""End-of-turn detection: pipecat's smart-turn v3 model, one session per worker.
+"""End-of-turn detection: pipecat's smart-turn v3 model, shared by every call of a worker.
 
 The VAD says when speech stops; the turn model says whether the speaker is done (a
 pause after "Wait, wait," is not the end of a turn). pipecat runs a smart-turn session
-and a thread per call and predicts only once the VAD has confirmed the stop. Here one
-session serves every call of the worker, and a stream may ask early (as soon as speech
+and a thread per call and predicts only once the VAD has confirmed the stop. Here the
+worker's sessions serve every call, and a stream may ask early (as soon as speech
 pauses), so that the verdict is ready when the VAD confirms the stop: the prediction
 (~80 ms of CPU here) is then off the turn's critical path.
 
-The session lives in a helper process: Whisper feature extraction holds the GIL for
+The sessions live in helper processes: Whisper feature extraction holds the GIL for
 milliseconds at a time, which in the worker would stall the 20 ms audio clock of every
 call. The features are computed only where the turn's audio is (``turn_features``):
 about 2 ms instead of pipecat's 40-50 for a 2-second turn, with the same result.
 
-The helper is a plain child process fed through a pipe, one request at a time. The
-queue stays in the worker, where a request that went stale before its turn came (the
-speaker went on talking, or the stream asked again with more audio) is dropped for
-free: on a busy worker the model spends its time only on pauses that may still end a
-turn. The helper runs numpy's BLAS and onnxruntime on one thread each: on a 2-core
-machine the worker's clock needs the other core, and OpenBLAS's idle threads spin
-(measured: 140 ms of CPU per prediction with its default two threads, 80 with one).
+A helper is a plain child process fed through a pipe, one request at a time; there are
+two (``SmartTurn``). The queue stays in the worker, where a request that went stale
+before its turn came (the speaker went on talking, or the stream asked again with more
+audio) is dropped for free: on a busy worker the model spends its time only on pauses
+that may still end a turn. A helper runs numpy's BLAS and onnxruntime on one thread
+each: OpenBLAS's idle threads spin (measured on the 2-core machine: 140 ms of CPU per
+prediction with its default two threads, 80 with one).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, Final
@@ -211,12 +212,15 @@ class Requests:
             self.dropped += 1
         self._waiting[key] = (future, samples)  # a replaced request keeps its place
 
-    def take(self) -> tuple[Future[float], Samples] | None:
-        """The oldest request still wanted, now marked running; None when none is."""
-        while self._waiting:
-            future, samples = self._waiting.pop(next(iter(self._waiting)))
+    def take(self, busy: Collection[object] = ()) -> tuple[object, Future[float], Samples] | None:
+        """The oldest request still wanted whose stream is not ``busy``, now marked
+        running, with its stream; None when there is none."""
+        for key in list(self._waiting):
+            if key in busy:
+                continue
+            future, samples = self._waiting.pop(key)
             if future.set_running_or_notify_cancel():
-                return future, samples
+                return key, future, samples
             self.dropped += 1  # cancelled while it waited: the speaker went on
         return None
 
@@ -226,20 +230,31 @@ class Requests:
         self._waiting.clear()
 
 
-class SmartTurn:
-    """The worker's smart-turn v3 model: one session in one helper process, asked one
-    request at a time by one dispatcher thread, oldest first (``Requests``).
+def _helper_count() -> int:
+    """Predictions that may run at once: two (one on each core of a 2-core machine),
+    one on a single core."""
+    return max(1, min(2, os.cpu_count() or 1))
 
-    Cancelling a future that has not started drops its request. Nothing runs two
-    requests at once, so no stream does. A helper that dies fails the request under way
-    (the turn then ends at ``max_pause``); the next request starts a new helper.
+
+class SmartTurn:
+    """The worker's smart-turn v3 model, in helper processes fed by dispatcher threads,
+    oldest request first (``Requests``).
+
+    Two helpers on a machine of two cores or more (one session, one thread each), both
+    started on first use, before calls come: two turns ending together then both have
+    their verdict on time, and a prediction still costs one core for ~80 ms. Cancelling
+    a future that has not started drops its request; a stream's request never runs
+    while another of the same stream does. A helper that dies fails the request under
+    way (the turn then ends at ``max_pause``); its next request starts a new one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, helpers: int | None = None) -> None:
         self._changed = threading.Condition()
         self._requests = Requests()
-        self._thread: threading.Thread | None = None
-        self._helper: _Helper | None = None
+        self._slots = helpers or _helper_count()
+        self._threads: list[threading.Thread] = []
+        self._helpers: dict[int, _Helper] = {}  # by dispatcher
+        self._busy: set[object] = set()  # streams whose request runs
         self._closed = False
         self.asked = 0  # predictions run (the benchmarks report it)
 
@@ -249,10 +264,9 @@ class SmartTurn:
         return self._requests.dropped
 
     @property
-    def helper_pid(self) -> int | None:
-        """The helper process's id, once it runs."""
-        helper = self._helper
-        return None if helper is None else helper.process.pid
+    def helper_pids(self) -> list[int]:
+        """The ids of the helper processes running, the first one's first."""
+        return [self._helpers[index].process.pid for index in sorted(self._helpers.copy())]
 
     def predict(self, samples: Samples, stream: object | None = None) -> Future[float]:
         """P(the turn is over) for a turn's audio so far (8 kHz; the last 8 s count).
@@ -264,11 +278,14 @@ class SmartTurn:
                 future.set_exception(TurnModelError("the turn model is closed"))
                 return future
             self._requests.put(future, samples, stream)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._dispatch, name="openrevox-turn", daemon=True
-                )
-                self._thread.start()
+            if not self._threads:  # first use: every helper starts loading now
+                for index in range(self._slots):
+                    thread = threading.Thread(
+                        target=self._dispatch, args=(index,), name=f"openrevox-turn-{index}"
+                    )
+                    thread.daemon = True
+                    self._threads.append(thread)
+                    thread.start()
             self._changed.notify()
         return future
 
@@ -278,41 +295,52 @@ class SmartTurn:
     async def is_complete(self, samples: Samples) -> bool:
         return await asyncio.wrap_future(self.predict(samples)) >= COMPLETE
 
-    def _next(self) -> tuple[Future[float], Samples] | None:
+    def _next(self) -> tuple[object, Future[float], Samples] | None:
         """The next request to run; None once closed."""
         with self._changed:
             while not self._closed:
-                request = self._requests.take()
+                request = self._requests.take(self._busy)
                 if request is not None:
+                    self._busy.add(request[0])
                     return request
                 self._changed.wait()
             return None
 
-    def _dispatch(self) -> None:
+    def _done(self, stream: object, ran: bool) -> None:
+        with self._changed:
+            self.asked += ran
+            self._busy.discard(stream)
+            self._changed.notify()  # its stream's next request may run now
+
+    def _dispatch(self, index: int) -> None:
+        with contextlib.suppress(OSError):  # loading while the first requests come
+            self._helpers[index] = _Helper()
         while (request := self._next()) is not None:
-            future, samples = request
+            stream, future, samples = request
             try:
-                if self._helper is None:
-                    self._helper = _Helper()
-                value = self._helper.ask(samples)
+                helper = self._helpers.get(index)
+                if helper is None:
+                    helper = self._helpers[index] = _Helper()
+                value = helper.ask(samples)
             except BaseException as error:  # the future carries it; the helper restarts
-                if self._helper is not None:
-                    self._helper.close()
-                    self._helper = None
+                failed = self._helpers.pop(index, None)
+                if failed is not None:
+                    failed.close()
+                self._done(stream, ran=False)
                 future.set_exception(error)
             else:
-                self.asked += 1
+                self._done(stream, ran=True)  # counted before anyone sees the answer
                 future.set_result(value)
-        if self._helper is not None:
-            self._helper.close()
-            self._helper = None
+        helper = self._helpers.pop(index, None)
+        if helper is not None:
+            helper.close()
 
     def close(self) -> None:
-        """End the helper process (once the request under way, if any, is answered)."""
+        """End the helper processes (once the requests under way are answered)."""
         with self._changed:
             self._closed = True
             self._requests.cancel()
-            self._changed.notify()
+            self._changed.notify_all()
 
 
 _shared: SmartTurn | None = None
