@@ -115,6 +115,11 @@ def attempt_wire(attempt: AttemptRecord, recording_url: str | None = None) -> di
 
 
 _CONTACT_KEYS = ("company", "email", "first_name", "job_title", "last_name")
+# status -> (is_cancelled, is_completed, pending): the lifecycle's answers, looked up once
+# per order rather than building an OrderStatus (a Python-level Enum call) twice.
+_STATUS_FLAGS = {
+    status.value: (*deprecated_flags(status), not is_terminal(status)) for status in OrderStatus
+}
 
 # attempt -> its signed recording_url, or None (results.recording_links.RecordingLinks).
 RecordingLink = Callable[[AttemptRecord], str | None]
@@ -126,8 +131,7 @@ def call_wire(view: CallView, recording_link: RecordingLink | None = None) -> di
         attempt_wire(attempt, recording_link(attempt) if recording_link else None)
         for attempt in view.attempts
     ]
-    is_cancelled, is_completed = deprecated_flags(OrderStatus(order.status))
-    pending = not is_terminal(OrderStatus(order.status))
+    is_cancelled, is_completed, pending = _STATUS_FLAGS[order.status]
     return {
         "id": order.id,
         "assignee": None,

@@ -28,6 +28,7 @@ _PURPOSE = b"openrevox recording links v1"
 # Expiries are rounded up to this step, so links handed out within the same minute are
 # the same URL and a browser's cache can serve a replay.
 EXPIRY_STEP_SECONDS = 60
+_BLOCK = hashlib.sha256().block_size
 # What quote(..., safe="") leaves as is: attempt ids (UUIDs) need no quoting, and checking
 # that costs half of quoting them.
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
@@ -40,16 +41,21 @@ class RecordingSigner:
         # A key of its own, derived from the server secret: a signature made for another
         # purpose with the same secret can never pass as a recording link.
         self._key = hmac.new(secret, _PURPOSE, hashlib.sha256).digest()
-        # Keyed once; each signature starts from a copy (about 30% cheaper than keying a
-        # new HMAC for every link of every response).
-        self._keyed = hmac.new(self._key, digestmod=hashlib.sha256)
+        # HMAC (RFC 2104) keyed once: the SHA-256 states after the inner and the outer
+        # padded key, which each signature copies. Half the cost of a new hmac.new per
+        # link, and a third less than copying a keyed hmac object (its Python wrappers).
+        padded = self._key.ljust(_BLOCK, b"\0")  # the key is a digest: never longer
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
         self.public_url = public_url.rstrip("/")
         self.ttl_seconds = ttl_seconds
 
     def signature(self, attempt_id: str, expires: int) -> str:
-        mac = self._keyed.copy()
-        mac.update(f"{attempt_id}\n{expires}".encode())
-        return mac.hexdigest()
+        inner = self._inner.copy()
+        inner.update(f"{attempt_id}\n{expires}".encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def expiry(self, now: datetime) -> int:
         raw = now.timestamp() + self.ttl_seconds

@@ -103,25 +103,27 @@ class SqliteCallReader:
         self.path = path
         self._local = threading.local()
 
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+    def _cursor(self) -> sqlite3.Cursor:
+        # One cursor for every statement of the thread: conn.execute makes a new one each
+        # time, and a view runs four.
+        cursor: sqlite3.Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is None:
             conn = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
             )
             conn.execute("PRAGMA busy_timeout=2000")
             conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-            self._local.conn = conn
-        return conn
+            cursor = self._local.cursor = conn.cursor()
+        return cursor
 
     def view(self, *, organization_id: str, mode: str, call_id: str) -> CallView | None:
-        conn = self._connection()
-        conn.execute("BEGIN")  # one snapshot for the order and its attempts
+        cursor = self._cursor()
+        cursor.execute("BEGIN")  # one snapshot for the order and its attempts
         try:
-            row = conn.execute(_ORDER_SQL, (call_id, organization_id, mode)).fetchone()
-            attempts = conn.execute(_ATTEMPTS_SQL, (call_id,)).fetchall() if row else []
+            row = cursor.execute(_ORDER_SQL, (call_id, organization_id, mode)).fetchone()
+            attempts = cursor.execute(_ATTEMPTS_SQL, (call_id,)).fetchall() if row else []
         finally:
-            conn.execute("COMMIT")
+            cursor.execute("COMMIT")
         if row is None:
             return None
         return CallView(order=_order(row), attempts=tuple(_attempt(a) for a in attempts))
