@@ -155,14 +155,14 @@ class _Helper:
         # path unless the interpreter finds it there already (an installed package).
         root = str(Path(__file__).resolve().parents[3])
         # The answers get the pipe that stdout was; stdout itself goes to stderr before
-        # anything is imported, so that no library's print can corrupt an answer. The
-        # helper runs below the audio clock's priority, as the other models do
-        # (``threads``): two predictions at once on a 2-core machine must not delay the
-        # clock, and on a quiet machine the helpers still get every idle core.
+        # anything is imported, so that no library's print can corrupt an answer.
+        # The helper keeps the worker's priority: below it (nice +10, as pocketsphinx
+        # and Piper run) any other busy process on the machine starved it, and turns
+        # waited for their verdicts for hundreds of milliseconds (measured); the clock
+        # wakes every 20 ms for a few and takes its core back from a helper at once.
         command = (
             "import os, sys; answers = os.fdopen(os.dup(1), 'wb'); os.dup2(2, 1); "
             f"{root!r} in sys.path or sys.path.insert(0, {root!r}); "
-            "from openrevox.agent.audio.threads import lower_priority; lower_priority(); "
             "from openrevox.agent.audio.turn import _helper_main; _helper_main(answers)"
         )
         env = {**os.environ, **_ONE_THREAD}
