@@ -1,7 +1,7 @@
 """The two stacks ``audio_calls.py`` measures, and what they share: pipecat's defaults
 (one pipeline, one Silero session and one smart-turn session per call) and
-``openrevox.agent.audio`` (one clock, one batched Silero session, one smart-turn
-process), each with fake STT, LLM and TTS that only wait."""
+``openrevox.agent.audio`` (one clock, one batched Silero session, two smart-turn
+helper processes), each with fake STT, LLM and TTS that only wait."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ answer with a recorded reply. Two stacks are measured side by side:
   call) that asks at the VAD's stop as pipecat's turn strategy does, the fakes as frame
   processors, and a per-call task pacing 20 ms output frames.
 - ``ours``: ``openrevox.agent.audio``: one 20 ms clock for every call, one Silero
-  session scoring the windows of all calls in one batched run per tick, one smart-turn
-  session asked as soon as speech pauses, the same fakes.
+  session scoring the windows of all calls in one batched run per tick, smart-turn in
+  two helper processes asked once per pause, as soon as speech pauses, the same fakes.
 
 Frame lag is how late a frame's work finished against its schedule: an output frame
 sent, an input frame analysed by the VAD. For each stack the script finds the largest
