@@ -19,7 +19,12 @@ import asyncpg  # type: ignore[import-untyped]
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from openrevox.store.repositories.calls import AttemptRecord, CallOrderRecord, CallView
+from openrevox.store.repositories.calls import (
+    VIEW_ORDER_COLUMNS,
+    AttemptRecord,
+    CallOrderRecord,
+    CallView,
+)
 
 _ORDER_FIELDS = CallOrderRecord.__slots__
 _ATTEMPT_FIELDS = AttemptRecord.__slots__
@@ -42,19 +47,11 @@ _ADAPTER_OPTIONS = (
     "prepared_statement_name_func",
 )
 
-_ORDER_COLUMNS = ", ".join(
-    "s.content AS assistant"
-    if name == "assistant"
-    else "c.name AS campaign_name"
-    if name == "campaign_name"
-    else f"o.{name}"
-    for name in _ORDER_FIELDS
-)
 # Each attempt is a JSON array of its fields in AttemptRecord's order (no key repeated per
 # attempt), newest first as repositories.calls orders them. JSON renders timestamps as
 # ISO 8601 in the session's time zone: the pool pins it to UTC.
 _SELECT = (
-    f"SELECT {_ORDER_COLUMNS},"
+    f"SELECT {VIEW_ORDER_COLUMNS},"
     f" (SELECT coalesce(json_agg(json_build_array({', '.join(_ATTEMPT_FIELDS)})"
     "                            ORDER BY attempt_number DESC), '[]'::json)"
     "   FROM call_attempts WHERE call_order_id = o.id) AS attempts"

@@ -16,7 +16,12 @@ from typing import Any
 
 import orjson
 
-from openrevox.store.repositories.calls import AttemptRecord, CallOrderRecord, CallView
+from openrevox.store.repositories.calls import (
+    VIEW_ORDER_COLUMNS,
+    AttemptRecord,
+    CallOrderRecord,
+    CallView,
+)
 
 _ORDER_FIELDS = CallOrderRecord.__slots__
 _ATTEMPT_FIELDS = AttemptRecord.__slots__
@@ -30,16 +35,8 @@ _ATTEMPT_BOOLS = {"handled_by_ai", "handled_by_human"}
 MMAP_BYTES = 1 << 30
 
 _ORDER_SQL = (
-    "SELECT "
-    + ", ".join(
-        "s.content AS assistant"
-        if name == "assistant"
-        else "c.name AS campaign_name"
-        if name == "campaign_name"
-        else f"o.{name}"
-        for name in _ORDER_FIELDS
-    )
-    + " FROM call_orders o JOIN assistant_snapshots s ON s.id = o.snapshot_id"
+    f"SELECT {VIEW_ORDER_COLUMNS}"
+    " FROM call_orders o JOIN assistant_snapshots s ON s.id = o.snapshot_id"
     " LEFT JOIN campaigns c ON c.id = o.campaign_id"
     " WHERE o.id = ? AND o.organization_id = ? AND o.mode = ?"
 )

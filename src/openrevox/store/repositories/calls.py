@@ -107,6 +107,19 @@ _ORDER_FIELDS = CallOrderRecord.__slots__
 _ATTEMPT_FIELDS = AttemptRecord.__slots__
 
 
+# The order row of a view as the driver-level reads (store/sqlite_reads.py,
+# store/pg_reads.py) select it, in CallOrderRecord's field order, over ``call_orders o``
+# joined to ``assistant_snapshots s`` and ``campaigns c``.
+VIEW_ORDER_COLUMNS = ", ".join(
+    "s.content AS assistant"
+    if name == "assistant"
+    else "c.name AS campaign_name"
+    if name == "campaign_name"
+    else f"o.{name}"
+    for name in CallOrderRecord.__slots__
+)
+
+
 def order_from_row(row: sa.RowMapping) -> CallOrderRecord:
     return CallOrderRecord(**{name: row[name] for name in _ORDER_FIELDS})
 
