@@ -20,6 +20,8 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from openrevox.store.repositories.calls import (
+    ATTEMPT_TIME_FIELDS,
+    ORDER_JSON_FIELDS,
     VIEW_ORDER_COLUMNS,
     AttemptRecord,
     CallOrderRecord,
@@ -29,15 +31,9 @@ from openrevox.store.repositories.calls import (
 _ORDER_FIELDS = CallOrderRecord.__slots__
 _ATTEMPT_FIELDS = AttemptRecord.__slots__
 # Positions of the values to decode: the records are built positionally, in field order.
-_ORDER_JSON_AT = tuple(
-    i
-    for i, name in enumerate(_ORDER_FIELDS)
-    if name in ("assistant", "call_retry_config", "prompt_variables", "metadata", "contact")
-)
+_ORDER_JSON_AT = tuple(i for i, name in enumerate(_ORDER_FIELDS) if name in ORDER_JSON_FIELDS)
 _ATTEMPT_TIMES_AT = tuple(
-    i
-    for i, name in enumerate(_ATTEMPT_FIELDS)
-    if name in ("created_at", "started_at", "answered_at", "ended_at")
+    i for i, name in enumerate(_ATTEMPT_FIELDS) if name in ATTEMPT_TIME_FIELDS
 )
 # Options of SQLAlchemy's asyncpg adapter, not of asyncpg.connect.
 _ADAPTER_OPTIONS = (

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from openrevox.store.repositories.calls import (
+    ATTEMPT_BOOL_FIELDS,
+    ATTEMPT_JSON_FIELDS,
+    ATTEMPT_TIME_FIELDS,
+    ORDER_JSON_FIELDS,
+    ORDER_TIME_FIELDS,
     VIEW_ORDER_COLUMNS,
     AttemptRecord,
     CallOrderRecord,
@@ -25,11 +31,6 @@ from openrevox.store.repositories.calls import (
 
 _ORDER_FIELDS = CallOrderRecord.__slots__
 _ATTEMPT_FIELDS = AttemptRecord.__slots__
-_ORDER_JSON = {"assistant", "call_retry_config", "prompt_variables", "metadata", "contact"}
-_ORDER_TIMES = {"scheduled_at", "next_attempt_at", "last_attempt_at", "created_at", "updated_at"}
-_ATTEMPT_JSON = {"transcript", "structured_output"}
-_ATTEMPT_TIMES = {"created_at", "started_at", "answered_at", "ended_at"}
-_ATTEMPT_BOOLS = {"handled_by_ai", "handled_by_human"}
 # One mapped page read costs no system call and no copy, against a pread per page that
 # misses SQLite's small page cache (a view touches ~15 pages of a large database).
 MMAP_BYTES = 1 << 30
@@ -46,17 +47,17 @@ _ATTEMPTS_SQL = (
 )
 
 
-def _at(fields: tuple[str, ...], names: set[str]) -> tuple[int, ...]:
+def _at(fields: tuple[str, ...], names: Collection[str]) -> tuple[int, ...]:
     return tuple(i for i, name in enumerate(fields) if name in names)
 
 
 # Positions of the values to decode: the records are built positionally, in field order.
-_ORDER_JSON_AT = _at(_ORDER_FIELDS, _ORDER_JSON)
-_ORDER_TIMES_AT = _at(_ORDER_FIELDS, _ORDER_TIMES)
+_ORDER_JSON_AT = _at(_ORDER_FIELDS, ORDER_JSON_FIELDS)
+_ORDER_TIMES_AT = _at(_ORDER_FIELDS, ORDER_TIME_FIELDS)
 _ORDER_BOOLS_AT = _at(_ORDER_FIELDS, {"skip_calling_window"})
-_ATTEMPT_JSON_AT = _at(_ATTEMPT_FIELDS, _ATTEMPT_JSON)
-_ATTEMPT_TIMES_AT = _at(_ATTEMPT_FIELDS, _ATTEMPT_TIMES)
-_ATTEMPT_BOOLS_AT = _at(_ATTEMPT_FIELDS, _ATTEMPT_BOOLS)
+_ATTEMPT_JSON_AT = _at(_ATTEMPT_FIELDS, ATTEMPT_JSON_FIELDS)
+_ATTEMPT_TIMES_AT = _at(_ATTEMPT_FIELDS, ATTEMPT_TIME_FIELDS)
+_ATTEMPT_BOOLS_AT = _at(_ATTEMPT_FIELDS, ATTEMPT_BOOL_FIELDS)
 
 _loads = orjson.loads
 _fromisoformat = datetime.fromisoformat

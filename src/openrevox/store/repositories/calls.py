@@ -107,6 +107,18 @@ _ORDER_FIELDS = CallOrderRecord.__slots__
 _ATTEMPT_FIELDS = AttemptRecord.__slots__
 
 
+# How the driver-level reads decode each kind of column (the JSON ones arrive as text,
+# booleans as integers on SQLite, timestamps as text on SQLite and inside JSON).
+ORDER_JSON_FIELDS = frozenset(
+    {"assistant", "call_retry_config", "prompt_variables", "metadata", "contact"}
+)
+ORDER_TIME_FIELDS = frozenset(
+    {"scheduled_at", "next_attempt_at", "last_attempt_at", "created_at", "updated_at"}
+)
+ATTEMPT_JSON_FIELDS = frozenset({"transcript", "structured_output"})
+ATTEMPT_TIME_FIELDS = frozenset({"created_at", "started_at", "answered_at", "ended_at"})
+ATTEMPT_BOOL_FIELDS = frozenset({"handled_by_ai", "handled_by_human"})
+
 # The order row of a view as the driver-level reads (store/sqlite_reads.py,
 # store/pg_reads.py) select it, in CallOrderRecord's field order, over ``call_orders o``
 # joined to ``assistant_snapshots s`` and ``campaigns c``.
