@@ -144,6 +144,21 @@ def _do_not_contact(server: LiveServer, org: Org, numbers: list[str]) -> None:
     server.run(write())
 
 
+def _webhook_events(server: LiveServer, order_ids: list[str]) -> list[tuple[str, str]]:
+    """(event type, order id) of the webhook events enqueued for these orders, sorted."""
+
+    async def read() -> list[tuple[str, str]]:
+        async with server.app.state.services.db.read() as conn:
+            found = await conn.execute(
+                sa.select(webhook_events.c.event_type, webhook_events.c.call_order_id).where(
+                    webhook_events.c.call_order_id.in_(order_ids)
+                )
+            )
+            return sorted((kind, order_id) for kind, order_id in found.all())
+
+    return server.run(read())
+
+
 def _numbers(n: int) -> list[str]:
     return [f"+1212555{200 + i:04d}" for i in range(n)]
 
@@ -174,16 +189,7 @@ def test_do_not_contact_rows_are_skipped_counted_and_cancelled(
     assert stats is not None
     assert (stats.skipped, stats.failed, stats.pending, stats.total) == (2, 0, 3, 5)
 
-    async def events() -> list[tuple[str, str]]:
-        async with server.app.state.services.db.read() as conn:
-            found = await conn.execute(
-                sa.select(webhook_events.c.event_type, webhook_events.c.call_order_id).where(
-                    webhook_events.c.call_order_id.in_([o["id"] for o in orders.values()])
-                )
-            )
-            return sorted((kind, order_id) for kind, order_id in found.all())
-
-    assert server.run(events()) == sorted(
+    assert _webhook_events(server, [o["id"] for o in orders.values()]) == sorted(
         ("call.cancelled", orders[number]["id"]) for number in refused
     )
 

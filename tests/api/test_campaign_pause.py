@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from openrevox.domain.retry_config import policy_from_wire, recipient_timezone
 from openrevox.domain.schedule import next_dial_time
-from openrevox.store.tables import call_orders, webhook_events
+from openrevox.store.tables import call_orders
 from tests.api.test_campaign_launch import (
     MONDAY_NOON_UTC,
     OFFICE_HOURS,
@@ -22,6 +22,7 @@ from tests.api.test_campaign_launch import (
     _launch,
     _orders,
     _set_status,
+    _webhook_events,
 )
 from tests.conftest import LiveServer, Org
 
@@ -84,16 +85,9 @@ def test_cancel_aborts_what_has_not_ended_and_reports_it(
         order = next(o for o in orders.values() if o["id"] == order_id)
         assert (order["status"], order["next_attempt_at"]) == ("cancelled", None)
 
-    async def events() -> list[tuple[str, str]]:
-        async with server.app.state.services.db.read() as conn:
-            found = await conn.execute(
-                sa.select(webhook_events.c.event_type, webhook_events.c.call_order_id).where(
-                    webhook_events.c.call_order_id.in_([o["id"] for o in orders.values()])
-                )
-            )
-            return sorted(found.all())  # type: ignore[arg-type]
-
-    assert server.run(events()) == sorted(("call.cancelled", i) for i in cancelled)
+    assert _webhook_events(server, [o["id"] for o in orders.values()]) == sorted(
+        ("call.cancelled", i) for i in cancelled
+    )
 
 
 def test_delete_cancels_pending_calls(server: LiveServer, org: Org, client: revox.Revox) -> None:
