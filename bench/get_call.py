@@ -65,6 +65,7 @@ from openrevox.settings import normalize_database_url
 from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head
 from openrevox.store.repositories import accounts, phone_numbers
+from openrevox.store.repositories.calls import snapshot_values
 from openrevox.store.tables import call_attempts, call_orders, metadata
 
 # Where the order's assistant snapshot lives: its own table (one row per POST /call, shared
@@ -182,12 +183,12 @@ def _add_order(
     if SNAPSHOTS is not None:
         where = {"snapshot_id": _uuid(rng)}
         batch.snapshots.append(
-            {
-                "id": where["snapshot_id"],
-                "organization_id": principal.organization_id,
-                "content": snapshot,
-                "created_at": created,
-            }
+            snapshot_values(
+                where["snapshot_id"],
+                organization_id=principal.organization_id,
+                content=snapshot,
+                now=created,
+            )
         )
     order = order_values(
         call_id=call_id,

@@ -1,7 +1,8 @@
-"""GET /call/{id} reads straight on the driver (store/sqlite_reads.py, store/pg_reads.py):
-it must return exactly what the repository's get_view returns, on both backends, for
-orders with 0, 1 and 3 attempts, with and without recordings, in and out of a campaign,
-and nothing for another organization or mode. Writes show at once (nothing is cached)."""
+"""GET /call/{id} reads straight on the driver (store/sqlite_reads.py, store/pg_reads.py),
+into rows ready to write out (store/call_rows.py): they must write exactly what the
+repository's get_view writes, on both backends, for orders with 0, 1 and 3 attempts,
+with and without recordings, in and out of a campaign, and nothing for another
+organization or mode. Writes show at once (nothing is cached)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ import pytest
 import sqlalchemy as sa
 
 from openrevox.api.deps import AppServices
-from openrevox.api.wire import _iso, call_wire
+from openrevox.api.wire import _iso, call_rows_wire, call_wire
 from openrevox.domain.clock import iso
-from openrevox.results.recording_links import RecordingSigner
+from openrevox.results.recording_links import RecordingLinks, RecordingSigner
 from openrevox.services.calls import order_values
+from openrevox.store.call_rows import CallRows, iso_of_stored
 from openrevox.store.repositories import accounts, calls
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.calls import AttemptRecord, CallOrderRecord, CallView
@@ -76,7 +78,8 @@ def _attempt(call_id: str, org_id: str, number: int, **values: Any) -> dict[str,
         "recording_key": None,
         "created_at": started,
         "started_at": started,
-        "answered_at": started + timedelta(seconds=5),
+        # A millisecond figure that rounding would change: timestamps are truncated.
+        "answered_at": started + timedelta(seconds=5, microseconds=864_198),
         "ended_at": started.replace(microsecond=0) + timedelta(seconds=65),
     }
     row.update(values)
@@ -161,7 +164,7 @@ async def _orm_view(services: AppServices, principal: Principal, call_id: str) -
 
 def _fast_view(
     server: LiveServer, *, organization_id: str, mode: str, call_id: str
-) -> CallView | None:
+) -> CallRows | None:
     services: AppServices = server.app.state.services
     if services.sqlite_reader is not None:
         return services.sqlite_reader.view(
@@ -178,12 +181,31 @@ def _unsigned(body: bytes) -> bytes:
     return re.sub(rb"expires=\d+&signature=[0-9a-f]+", b"", body)
 
 
+def _fast_wire(services: AppServices, rows: CallRows) -> bytes:
+    urls = services.recording_links().of_rows(rows.attempts)
+    return orjson.dumps({"call": call_rows_wire(rows, urls)})
+
+
+def _orm_wire(services: AppServices, view: CallView) -> bytes:
+    return orjson.dumps({"call": call_wire(view, services.recording_links())})
+
+
+def _assert_same_body(services: AppServices, got: bytes, expected: bytes) -> None:
+    """The same JSON; on SQLite the same bytes too. PostgreSQL keeps JSON columns as
+    jsonb, whose text (written out as is) spaces and orders keys its own way."""
+    assert orjson.loads(_unsigned(got)) == orjson.loads(_unsigned(expected))
+    if services.sqlite_reader is not None:
+        assert _unsigned(got) == _unsigned(expected)
+
+
 @pytest.fixture
 def seeded(server: LiveServer, org: Org) -> Seeded:
     return server.run(_seed(server.app.state.services, org))
 
 
-def test_fast_read_equals_the_repository_read(server: LiveServer, seeded: Seeded) -> None:
+def test_fast_read_writes_what_the_repository_read_writes(
+    server: LiveServer, seeded: Seeded
+) -> None:
     services: AppServices = server.app.state.services
     principal = seeded.principal
     for call_id, count in (
@@ -198,15 +220,20 @@ def test_fast_read_equals_the_repository_read(server: LiveServer, seeded: Seeded
         )
         assert expected is not None and fast is not None
         assert len(fast.attempts) == count
-        assert fast == expected
-        # Same types too (== alone would let 1 == True or a naive datetime slip through).
-        assert repr(fast) == repr(expected)
-        assert all(a.created_at.utcoffset() == timedelta(0) for a in fast.attempts)
+        assert [a.id for a in fast.attempts] == [a.id for a in expected.attempts]  # newest first
+        _assert_same_body(services, _fast_wire(services, fast), _orm_wire(services, expected))
+        # The values written as they are have their wire types (a stored 0 or 1 must not
+        # come out as a number where the contract says boolean).
+        assert all(type(a.handled_by_ai) is bool for a in fast.attempts)
     three = _fast_view(
         server, organization_id=principal.organization_id, mode=principal.mode, call_id=seeded.three
     )
     assert three is not None
-    assert [a.attempt_number for a in three.attempts] == [3, 2, 1]
+    # Attempt 2 has no stored recording but a transcript with speech: one is made from it.
+    assert [a.has_audio for a in three.attempts] == [True, True, True]
+    assert three.attempts[0].answered_at == _iso(
+        BASE + timedelta(hours=3, seconds=5, microseconds=867_201)
+    )
     campaign = _fast_view(
         server,
         organization_id=principal.organization_id,
@@ -214,6 +241,26 @@ def test_fast_read_equals_the_repository_read(server: LiveServer, seeded: Seeded
         call_id=seeded.in_campaign,
     )
     assert campaign is not None and campaign.order.campaign_name == "Spring « campaign »"
+
+
+def test_links_of_rows_are_the_links_of_records(server: LiveServer, seeded: Seeded) -> None:
+    """Recording links from the rows (timestamps as text) and from the records agree,
+    inside retention and past it."""
+    services: AppServices = server.app.state.services
+    principal = seeded.principal
+    signer = services.recording_signer
+    view = server.run(_orm_view(services, principal, seeded.three))
+    rows = _fast_view(
+        server, organization_id=principal.organization_id, mode=principal.mode, call_id=seeded.three
+    )
+    assert view is not None and rows is not None
+    # Attempt 1 was created at BASE + 1 h: a cutoff of 60 days ends 1 h after it.
+    for now, days in ((BASE, None), (BASE + timedelta(days=60, hours=2), 60.0), (BASE, 1.0)):
+        links = RecordingLinks(signer, now, days)
+        by_record = [links(attempt) for attempt in view.attempts]
+        assert links.of_rows(rows.attempts) == by_record
+    links = RecordingLinks(signer, BASE + timedelta(days=60, hours=2), 60.0)
+    assert [link is not None for link in links.of_rows(rows.attempts)] == [True, True, False]
 
 
 def test_fast_read_is_scoped_to_the_organization_and_mode(
@@ -244,8 +291,7 @@ def test_get_call_body_is_the_wire_of_the_repository_read(
         assert response.status_code == 200
         view = server.run(_orm_view(services, seeded.principal, call_id))
         assert view is not None
-        expected = orjson.dumps({"call": call_wire(view, services.recording_links())})
-        assert _unsigned(response.content) == _unsigned(expected)
+        _assert_same_body(services, response.content, _orm_wire(services, view))
     body = orjson.loads(
         httpx.get(
             f"{server.url}/api/call/{seeded.three}",
@@ -345,7 +391,9 @@ def test_views_read_together_each_get_their_own_answer(
             assert statements == [unique]  # 15 requests, 7 distinct views, 1 statement
         assert views[len(own) :] == [None, None, None]
         for call_id, view in zip(own, views[: len(own)], strict=True):
-            assert view == server.run(_orm_view(services, principal, call_id))
+            expected = server.run(_orm_view(services, principal, call_id))
+            assert expected is not None and isinstance(view, CallRows)
+            _assert_same_body(services, _fast_wire(services, view), _orm_wire(services, expected))
         assert not reader._waiting
 
 
@@ -365,6 +413,10 @@ def test_fast_timestamps_are_the_contract_shape() -> None:
         datetime(2026, 3, 2, 23, 30, tzinfo=plus_two),
     ):
         assert _iso(value) == iso(value), value
+        # SQLite holds them as naive UTC text, which the fast read cuts into shape.
+        stored = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        assert iso_of_stored(stored) == iso(value), stored
+        assert iso_of_stored(stored[:19]) == iso(value.replace(microsecond=0)), stored
     assert _iso(None) is None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from alembic.script import ScriptDirectory
 from openrevox.settings import normalize_database_url
 from openrevox.store.db import create_engine
 from openrevox.store.migrate import alembic_config
-from openrevox.store.tables import metadata
+from openrevox.store.repositories.calls import snapshot_values
+from openrevox.store.tables import assistant_snapshots, metadata, organizations
+from openrevox.store.types import UTCDateTime
 from tests.conftest import POSTGRES_ADMIN_URL
 
 
@@ -95,3 +98,73 @@ def test_downgrade_base_then_upgrade_head_again(empty_database: str) -> None:
     assert _tables(empty_database) <= {"alembic_version"}, "downgrade left tables behind"
     command.upgrade(config, "head")
     assert _differences(empty_database) == []
+
+
+def test_snapshot_call_fields_are_filled_from_the_content(empty_database: str) -> None:
+    """0002 keeps beside each snapshot the two values of it a call shows at its top level:
+    existing snapshots get exactly what was read from their content before (the delay, or
+    400 ms when absent, an explicit null kept; the model as it is), and new ones are
+    written with them (repositories.calls.snapshot_values)."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0001")
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    model = {"type": "dedicated-instance", "provider": "openai", "model": "gpt-4.1"}
+    contents = {
+        "with-both": {"first_sentence_delay_ms": 250, "llm_model": model, "name": "a"},
+        "without": {"name": "b"},
+        "nulls": {"first_sentence_delay_ms": None, "llm_model": None},
+    }
+    snapshots = sa.table(
+        "assistant_snapshots",
+        sa.column("id", sa.String),
+        sa.column("organization_id", sa.String),
+        sa.column("content", sa.JSON),
+        sa.column("created_at", UTCDateTime),
+    )
+
+    async def seed() -> None:
+        engine = create_engine(empty_database, pool_size=1)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    sa.insert(organizations).values(
+                        id="org",
+                        name="o",
+                        country="US",
+                        concurrency_limit=1,
+                        webhook_secret="s",
+                        created_at=now,
+                    )
+                )
+                await conn.execute(
+                    sa.insert(snapshots),
+                    [
+                        {"id": key, "organization_id": "org", "content": content, "created_at": now}
+                        for key, content in contents.items()
+                    ],
+                )
+        finally:
+            await engine.dispose()
+
+    async def read() -> dict[str, tuple[Any, Any]]:
+        engine = create_engine(empty_database, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    sa.select(
+                        assistant_snapshots.c.id,
+                        assistant_snapshots.c.first_sentence_delay_ms,
+                        assistant_snapshots.c.llm_model,
+                    )
+                )
+                return {row.id: (row.first_sentence_delay_ms, row.llm_model) for row in rows}
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    command.upgrade(config, "head")
+    filled = asyncio.run(read())
+    assert filled == {"with-both": (250, model), "without": (400, None), "nulls": (None, None)}
+    for key, content in contents.items():
+        values = snapshot_values(key, organization_id="org", content=content, now=now)
+        assert (values["first_sentence_delay_ms"], values["llm_model"]) == filled[key]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast, overload
 
 from openrevox.domain.clock import iso
 from openrevox.domain.lifecycle import OrderStatus, deprecated_flags, is_terminal
+from openrevox.domain.transcripts import speaks
+from openrevox.store.call_rows import AttemptRow, CallRows, OrderRow
 from openrevox.store.repositories.accounts import User
 from openrevox.store.repositories.assistants import AssistantRecord, Member
 from openrevox.store.repositories.calls import AttemptRecord, CallView
@@ -18,6 +20,10 @@ _TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
 _THREE_DIGITS = tuple(f"{n:03d}" for n in range(1000))
 
 
+@overload
+def _iso(value: datetime) -> str: ...
+@overload
+def _iso(value: datetime | None) -> str | None: ...
 def _iso(value: datetime | None) -> str | None:
     """``clock.iso``, several times faster for the aware UTC datetimes the stores hand
     out: a call with 3 attempts shows 12 timestamps, and formatting them was most of
@@ -30,7 +36,7 @@ def _iso(value: datetime | None) -> str | None:
             f"{value.year}-{two[value.month]}-{two[value.day]}T{two[value.hour]}:"
             f"{two[value.minute]}:{two[value.second]}.{_THREE_DIGITS[value.microsecond // 1000]}Z"
         )
-    return iso(value)
+    return cast(str, iso(value))
 
 
 def member_wire(member: Member | None) -> dict[str, Any] | None:
@@ -89,18 +95,22 @@ def user_wire(user: User, country: str) -> dict[str, Any]:
 
 
 def attempt_wire(attempt: AttemptRecord, recording_url: str | None = None) -> dict[str, Any]:
+    return attempt_row_wire(attempt_row(attempt), recording_url)
+
+
+def attempt_row_wire(attempt: AttemptRow, recording_url: str | None = None) -> dict[str, Any]:
     return {
         "id": attempt.id,
-        "answered_at": _iso(attempt.answered_at),
+        "answered_at": attempt.answered_at,
         "dial_error": attempt.dial_error,
-        "ended_at": _iso(attempt.ended_at),
+        "ended_at": attempt.ended_at,
         "handled_by_ai": attempt.handled_by_ai,
         "handled_by_human": attempt.handled_by_human,
         "handled_by_user": None,
         "phone_number": attempt.phone_number,
         "recording_url": recording_url,
         "result": attempt.result,
-        "started_at": _iso(attempt.started_at),
+        "started_at": attempt.started_at,
         "status": attempt.status,
         "assistants_used": None,
         "email_log": None,
@@ -126,10 +136,16 @@ RecordingLink = Callable[[AttemptRecord], str | None]
 
 
 def call_wire(view: CallView, recording_link: RecordingLink | None = None) -> dict[str, Any]:
-    order = view.order
+    urls = [recording_link(attempt) if recording_link else None for attempt in view.attempts]
+    return call_rows_wire(call_rows(view), urls)
+
+
+def call_rows_wire(call: CallRows, recording_urls: Sequence[str | None]) -> dict[str, Any]:
+    """A call on the wire; ``recording_urls`` go with ``call.attempts``, in order."""
+    order = call.order
     attempts = [
-        attempt_wire(attempt, recording_link(attempt) if recording_link else None)
-        for attempt in view.attempts
+        attempt_row_wire(attempt, url)
+        for attempt, url in zip(call.attempts, recording_urls, strict=True)
     ]
     is_cancelled, is_completed, pending = _STATUS_FLAGS[order.status]
     return {
@@ -143,25 +159,77 @@ def call_wire(view: CallView, recording_link: RecordingLink | None = None) -> di
             {"id": order.campaign_id, "name": order.campaign_name} if order.campaign_id else None
         ),
         "contact": {key: order.contact.get(key) for key in _CONTACT_KEYS},
-        "created_at": _iso(order.created_at),
+        "created_at": order.created_at,
         "direction": order.direction,
-        "first_sentence_delay_ms": order.assistant.get("first_sentence_delay_ms", 400),
+        "first_sentence_delay_ms": order.first_sentence_delay_ms,
         "from_phone_number": order.from_phone_number,
         "is_cancelled": is_cancelled,
         "is_completed": is_completed,
         "last_call_attempt": attempts[0] if attempts else None,
-        "llm_model": order.assistant.get("llm_model"),
+        "llm_model": order.llm_model,
         "metadata": order.metadata,
         "organization_id": order.organization_id,
         "prompt_variables": order.prompt_variables,
-        "scheduled_at": _iso(order.scheduled_at),
+        "scheduled_at": order.scheduled_at,
         "status": order.status,
         "to_phone_number": order.to_phone_number,
-        "updated_at": _iso(order.updated_at),
+        "updated_at": order.updated_at,
         "follow_up_emails": None,
         "outcome": order.outcome,
         "outcome_summary": order.outcome_summary,
         "slack_channel_ids": None,
         # Legacy (SDK 0.0.3): the next planned dial, null once the order has ended.
-        "next_call_at": _iso(order.scheduled_at) if pending else None,
+        "next_call_at": order.scheduled_at if pending else None,
     }
+
+
+def call_rows(view: CallView) -> CallRows:
+    """The rows GET /call/{id}'s readers hand over, made from the records."""
+    order = view.order
+    return CallRows(
+        order=OrderRow(
+            id=order.id,
+            organization_id=order.organization_id,
+            campaign_id=order.campaign_id,
+            campaign_name=order.campaign_name,
+            direction=order.direction,
+            status=order.status,
+            to_phone_number=order.to_phone_number,
+            from_phone_number=order.from_phone_number,
+            assistant=order.assistant,
+            first_sentence_delay_ms=order.assistant.get("first_sentence_delay_ms", 400),
+            llm_model=order.assistant.get("llm_model"),
+            call_retry_config=order.call_retry_config,
+            prompt_variables=order.prompt_variables,
+            metadata=order.metadata,
+            contact=order.contact,
+            scheduled_at=_iso(order.scheduled_at),
+            calls_count=order.calls_count,
+            outcome=order.outcome,
+            outcome_summary=order.outcome_summary,
+            created_at=_iso(order.created_at),
+            updated_at=_iso(order.updated_at),
+        ),
+        attempts=tuple(attempt_row(attempt) for attempt in view.attempts),
+    )
+
+
+def attempt_row(attempt: AttemptRecord) -> AttemptRow:
+    return AttemptRow(
+        id=attempt.id,
+        status=attempt.status,
+        phone_number=attempt.phone_number,
+        dial_error=attempt.dial_error,
+        result=attempt.result,
+        ended_by=attempt.ended_by,
+        end_reason=attempt.end_reason,
+        handled_by_ai=attempt.handled_by_ai,
+        handled_by_human=attempt.handled_by_human,
+        transcript=attempt.transcript,
+        structured_output=attempt.structured_output,
+        has_audio=attempt.recording_key is not None or speaks(attempt.transcript),
+        created_at=_iso(attempt.created_at),
+        started_at=_iso(attempt.started_at),
+        answered_at=_iso(attempt.answered_at),
+        ended_at=_iso(attempt.ended_at),
+    )

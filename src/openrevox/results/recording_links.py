@@ -10,15 +10,18 @@ import hmac
 import math
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from openrevox.domain.clock import iso
+from openrevox.domain.transcripts import speaks
 from openrevox.errors import Forbidden
 from openrevox.settings import Settings
+from openrevox.store.call_rows import AttemptRow
 from openrevox.store.db import Database
 from openrevox.store.repositories.calls import AttemptRecord
 from openrevox.store.tables import server_secrets
@@ -83,14 +86,6 @@ class RecordingSigner:
             )
 
 
-def speaks(transcript: list[dict[str, object]] | None) -> bool:
-    """Whether a transcript has anything to turn into audio."""
-    return any(
-        entry.get("role") in ("assistant", "user") and str(entry.get("content") or "").strip()
-        for entry in transcript or ()
-    )
-
-
 def retention_cutoff(now: datetime, retention_days: float | None) -> datetime | None:
     return None if retention_days is None else now - timedelta(days=retention_days)
 
@@ -120,6 +115,20 @@ class RecordingLinks:
         if not has_recording(attempt, self._cutoff):
             return None
         return self._signer.url(attempt.id, self._expires)
+
+    def of_rows(self, attempts: Sequence[AttemptRow]) -> list[str | None]:
+        """The same links for GET /call/{id}'s rows (``store/call_rows.py``), whose
+        timestamps are ISO text: in one shape, text order is time order."""
+        cutoff = iso(self._cutoff)
+        return [
+            self._signer.url(attempt.id, self._expires)
+            if attempt.has_audio
+            and attempt.answered_at is not None
+            and attempt.ended_at is not None
+            and (cutoff is None or attempt.created_at >= cutoff)
+            else None
+            for attempt in attempts
+        ]
 
 
 def links_signed_when_used(

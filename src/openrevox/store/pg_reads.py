@@ -4,37 +4,22 @@ Through SQLAlchemy one view costs about 1.5 ms of CPU in the API process: a pool
 through a greenlet, BEGIN, two statements, ROLLBACK, and row processing per column. Here
 it is one prepared statement on a small asyncpg pool of the reader's own: the order row,
 and its attempts aggregated by PostgreSQL into one JSON array that orjson decodes at once.
-One statement is one snapshot, so the order and its attempts always agree. The rows
-decode to the same records as ``repositories.calls``.
+One statement is one snapshot, so the order and its attempts always agree. It hands over
+rows ready to write out (``store/call_rows.py``): PostgreSQL formats the timestamps.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from openrevox.store.repositories.calls import (
-    ATTEMPT_TIME_FIELDS,
-    ORDER_JSON_FIELDS,
-    VIEW_ORDER_COLUMNS,
-    AttemptRecord,
-    CallOrderRecord,
-    CallView,
-)
+from openrevox.store.call_rows import ATTEMPT_ROW_FIELDS, AttemptRow, CallRows, OrderRow, audio_of
 
-_ORDER_FIELDS = CallOrderRecord.__slots__
-_ATTEMPT_FIELDS = AttemptRecord.__slots__
-# Positions of the values to decode: the records are built positionally, in field order.
-_ORDER_JSON_AT = tuple(i for i, name in enumerate(_ORDER_FIELDS) if name in ORDER_JSON_FIELDS)
-_ATTEMPT_TIMES_AT = tuple(
-    i for i, name in enumerate(_ATTEMPT_FIELDS) if name in ATTEMPT_TIME_FIELDS
-)
 # Options of SQLAlchemy's asyncpg adapter, not of asyncpg.connect.
 _ADAPTER_OPTIONS = (
     "async_fallback",
@@ -43,12 +28,42 @@ _ADAPTER_OPTIONS = (
     "prepared_statement_name_func",
 )
 
-# Each attempt is a JSON array of its fields in AttemptRecord's order (no key repeated per
-# attempt), newest first as repositories.calls orders them. JSON renders timestamps as
-# ISO 8601 in the session's time zone: the pool pins it to UTC.
+
+def _wire_time(column: str) -> str:
+    """The timestamp as the wire shows it (clock.iso's shape), formatted by PostgreSQL in
+    the session's time zone, which the pool pins to UTC. MS truncates, as iso does."""
+    return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+
+
+# OrderRow's fields in order, then the order's mode (which view a row answers), then
+# its attempts: each a JSON array of AttemptRow's fields in order (no key repeated per
+# attempt), newest first; the JSON columns as text inside it, the recording's key in
+# has_audio's place.
+_ORDER_ROW_COLUMNS = ", ".join(
+    (
+        "o.id, o.organization_id, o.campaign_id, c.name, o.direction, o.status,"
+        " o.to_phone_number, o.from_phone_number, s.content, s.first_sentence_delay_ms,"
+        " s.llm_model, o.call_retry_config, o.prompt_variables, o.metadata, o.contact",
+        _wire_time("o.scheduled_at"),
+        "o.calls_count, o.outcome, o.outcome_summary",
+        _wire_time("o.created_at"),
+        _wire_time("o.updated_at"),
+        "o.mode",
+    )
+)
+_ATTEMPT_ROW_COLUMNS = ", ".join(
+    "recording_key"
+    if name == "has_audio"
+    else f"{name}::text"
+    if name in ("transcript", "structured_output")
+    else _wire_time(name)
+    if name.endswith("_at")
+    else name
+    for name in ATTEMPT_ROW_FIELDS
+)
 _SELECT = (
-    f"SELECT {VIEW_ORDER_COLUMNS},"
-    f" (SELECT coalesce(json_agg(json_build_array({', '.join(_ATTEMPT_FIELDS)})"
+    f"SELECT {_ORDER_ROW_COLUMNS},"
+    f" (SELECT coalesce(json_agg(json_build_array({_ATTEMPT_ROW_COLUMNS})"
     "                            ORDER BY attempt_number DESC), '[]'::json)"
     "   FROM call_attempts WHERE call_order_id = o.id) AS attempts"
 )
@@ -68,24 +83,99 @@ VIEWS_SQL = (
     " AND o.organization_id = k.organization_id AND o.mode = k.mode" + _SNAPSHOT_AND_CAMPAIGN
 )
 
-
-def _attempt(values: list[Any]) -> AttemptRecord:
-    for i in _ATTEMPT_TIMES_AT:
-        if values[i] is not None:
-            values[i] = datetime.fromisoformat(values[i])
-    return AttemptRecord(*values)
+_Fragment = orjson.Fragment
 
 
-def view_from_row(row: asyncpg.Record) -> CallView:
-    """asyncpg hands json/jsonb over as text and timestamptz as aware UTC datetimes."""
-    values = list(row)
-    attempts = orjson.loads(values.pop())
-    for i in _ORDER_JSON_AT:
-        if values[i] is not None:
-            values[i] = orjson.loads(values[i])
-    return CallView(
-        order=CallOrderRecord(*values), attempts=tuple(_attempt(item) for item in attempts)
+def _attempt(values: list[Any]) -> AttemptRow:
+    (
+        attempt_id,
+        status,
+        phone_number,
+        dial_error,
+        result,
+        ended_by,
+        end_reason,
+        by_ai,
+        by_human,
+        transcript,
+        structured_output,
+        recording_key,
+        created_at,
+        started_at,
+        answered_at,
+        ended_at,
+    ) = values
+    return AttemptRow(
+        attempt_id,
+        status,
+        phone_number,
+        dial_error,
+        result,
+        ended_by,
+        end_reason,
+        by_ai,
+        by_human,
+        None if transcript is None else _Fragment(transcript),
+        None if structured_output is None else _Fragment(structured_output),
+        audio_of(recording_key, transcript),
+        created_at,
+        started_at,
+        answered_at,
+        ended_at,
     )
+
+
+def rows_from_record(row: asyncpg.Record) -> CallRows:
+    """asyncpg hands json/jsonb over as text: written out as it is, but the contact."""
+    (
+        call_id,
+        organization_id,
+        campaign_id,
+        campaign_name,
+        direction,
+        status,
+        to_phone_number,
+        from_phone_number,
+        content,
+        first_sentence_delay_ms,
+        llm_model,
+        retry_config,
+        prompt_variables,
+        metadata,
+        contact,
+        scheduled_at,
+        calls_count,
+        outcome,
+        outcome_summary,
+        created_at,
+        updated_at,
+        _mode,
+        attempts,
+    ) = row
+    order = OrderRow(
+        call_id,
+        organization_id,
+        campaign_id,
+        campaign_name,
+        direction,
+        status,
+        to_phone_number,
+        from_phone_number,
+        _Fragment(content),
+        first_sentence_delay_ms,
+        None if llm_model is None else _Fragment(llm_model),
+        _Fragment(retry_config),
+        None if prompt_variables is None else _Fragment(prompt_variables),
+        None if metadata is None else _Fragment(metadata),
+        orjson.loads(contact),
+        scheduled_at,
+        calls_count,
+        outcome,
+        outcome_summary,
+        created_at,
+        updated_at,
+    )
+    return CallRows(order=order, attempts=tuple(_attempt(item) for item in orjson.loads(attempts)))
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:
@@ -134,12 +224,12 @@ class PgCallReader:
         )
         return cls(pool, max_statements=max_statements)
 
-    async def view(self, *, organization_id: str, mode: str, call_id: str) -> CallView | None:
+    async def view(self, *, organization_id: str, mode: str, call_id: str) -> CallRows | None:
         future: asyncio.Future[asyncpg.Record | None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault((call_id, organization_id, mode), []).append(future)
         self._schedule_flush()
         row = await future
-        return None if row is None else view_from_row(row)
+        return None if row is None else rows_from_record(row)
 
     def _schedule_flush(self) -> None:
         # Not at once: the requests that arrived in the same turn of the loop join in.

@@ -4,94 +4,138 @@ Through SQLAlchemy's async layer one view costs about a millisecond of CPU (a do
 thread hops of aiosqlite, statement compilation, row processing). A point read on a
 read-only ``sqlite3`` connection in WAL mode takes tens of microseconds and never waits
 for writers, so it runs on the event loop directly; everything else keeps using the
-async engine. The rows decode to the same records as ``repositories.calls``.
+async engine. It hands over rows ready to write out (``store/call_rows.py``).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
 import orjson
 
-from openrevox.store.repositories.calls import (
-    ATTEMPT_BOOL_FIELDS,
-    ATTEMPT_JSON_FIELDS,
-    ATTEMPT_TIME_FIELDS,
-    ORDER_JSON_FIELDS,
-    ORDER_TIME_FIELDS,
-    VIEW_ORDER_COLUMNS,
-    AttemptRecord,
-    CallOrderRecord,
-    CallView,
+from openrevox.store.call_rows import (
+    ATTEMPT_ROW_FIELDS,
+    AttemptRow,
+    CallRows,
+    OrderRow,
+    audio_of,
+    iso_of_stored,
 )
 
-_ORDER_FIELDS = CallOrderRecord.__slots__
-_ATTEMPT_FIELDS = AttemptRecord.__slots__
 # One mapped page read costs no system call and no copy, against a pread per page that
 # misses SQLite's small page cache (a view touches ~15 pages of a large database).
 MMAP_BYTES = 1 << 30
 
+# In OrderRow's field order.
 _ORDER_SQL = (
-    f"SELECT {VIEW_ORDER_COLUMNS}"
+    "SELECT o.id, o.organization_id, o.campaign_id, c.name, o.direction, o.status,"
+    " o.to_phone_number, o.from_phone_number, s.content, s.first_sentence_delay_ms,"
+    " s.llm_model, o.call_retry_config,"
+    " o.prompt_variables, o.metadata, o.contact, o.scheduled_at, o.calls_count, o.outcome,"
+    " o.outcome_summary, o.created_at, o.updated_at"
     " FROM call_orders o JOIN assistant_snapshots s ON s.id = o.snapshot_id"
     " LEFT JOIN campaigns c ON c.id = o.campaign_id"
     " WHERE o.id = ? AND o.organization_id = ? AND o.mode = ?"
 )
+# In AttemptRow's field order, with the recording's key in has_audio's place.
 _ATTEMPTS_SQL = (
-    "SELECT " + ", ".join(_ATTEMPT_FIELDS) + " FROM call_attempts"
-    " WHERE call_order_id = ? ORDER BY attempt_number DESC"
+    "SELECT "
+    + ", ".join("recording_key" if name == "has_audio" else name for name in ATTEMPT_ROW_FIELDS)
+    + " FROM call_attempts WHERE call_order_id = ? ORDER BY attempt_number DESC"
 )
 
-
-def _at(fields: tuple[str, ...], names: Collection[str]) -> tuple[int, ...]:
-    return tuple(i for i, name in enumerate(fields) if name in names)
-
-
-# Positions of the values to decode: the records are built positionally, in field order.
-_ORDER_JSON_AT = _at(_ORDER_FIELDS, ORDER_JSON_FIELDS)
-_ORDER_TIMES_AT = _at(_ORDER_FIELDS, ORDER_TIME_FIELDS)
-_ORDER_BOOLS_AT = _at(_ORDER_FIELDS, {"skip_calling_window"})
-_ATTEMPT_JSON_AT = _at(_ATTEMPT_FIELDS, ATTEMPT_JSON_FIELDS)
-_ATTEMPT_TIMES_AT = _at(_ATTEMPT_FIELDS, ATTEMPT_TIME_FIELDS)
-_ATTEMPT_BOOLS_AT = _at(_ATTEMPT_FIELDS, ATTEMPT_BOOL_FIELDS)
-
 _loads = orjson.loads
-_fromisoformat = datetime.fromisoformat
+_Fragment = orjson.Fragment
 
 
-def _decoded(
-    row: tuple[Any, ...],
-    json_at: tuple[int, ...],
-    times_at: tuple[int, ...],
-    bools_at: tuple[int, ...],
-) -> list[Any]:
-    """The row's values as the record holds them. One loop per kind, no call per value
-    but the decoder's own: a Python-level decoder per column cost ~10% more."""
-    values = list(row)
-    for i in json_at:
-        if (value := values[i]) is not None:
-            values[i] = _loads(value)
-    for i in times_at:
-        if (value := values[i]) is not None:
-            # Stored as naive UTC text. Parsing it with its offset appended gives the
-            # aware datetime at once: several times faster than parsing, then
-            # replace(tzinfo=UTC).
-            values[i] = _fromisoformat(value + "+00:00")
-    for i in bools_at:
-        values[i] = bool(values[i])  # stored as 0 or 1
-    return values
+def _order(row: tuple[Any, ...]) -> OrderRow:
+    (
+        call_id,
+        organization_id,
+        campaign_id,
+        campaign_name,
+        direction,
+        status,
+        to_phone_number,
+        from_phone_number,
+        content,
+        first_sentence_delay_ms,
+        llm_model,
+        retry_config,
+        prompt_variables,
+        metadata,
+        contact,
+        scheduled_at,
+        calls_count,
+        outcome,
+        outcome_summary,
+        created_at,
+        updated_at,
+    ) = row
+    return OrderRow(
+        call_id,
+        organization_id,
+        campaign_id,
+        campaign_name,
+        direction,
+        status,
+        to_phone_number,
+        from_phone_number,
+        _Fragment(content),
+        first_sentence_delay_ms,
+        None if llm_model is None else _Fragment(llm_model),
+        _Fragment(retry_config),
+        None if prompt_variables is None else _Fragment(prompt_variables),
+        None if metadata is None else _Fragment(metadata),
+        _loads(contact),
+        None if scheduled_at is None else iso_of_stored(scheduled_at),
+        calls_count,
+        outcome,
+        outcome_summary,
+        iso_of_stored(created_at),
+        iso_of_stored(updated_at),
+    )
 
 
-def _order(row: tuple[Any, ...]) -> CallOrderRecord:
-    return CallOrderRecord(*_decoded(row, _ORDER_JSON_AT, _ORDER_TIMES_AT, _ORDER_BOOLS_AT))
-
-
-def _attempt(row: tuple[Any, ...]) -> AttemptRecord:
-    return AttemptRecord(*_decoded(row, _ATTEMPT_JSON_AT, _ATTEMPT_TIMES_AT, _ATTEMPT_BOOLS_AT))
+def _attempt(row: tuple[Any, ...]) -> AttemptRow:
+    (
+        attempt_id,
+        status,
+        phone_number,
+        dial_error,
+        result,
+        ended_by,
+        end_reason,
+        by_ai,
+        by_human,
+        transcript,
+        structured_output,
+        recording_key,
+        created_at,
+        started_at,
+        answered_at,
+        ended_at,
+    ) = row
+    return AttemptRow(
+        attempt_id,
+        status,
+        phone_number,
+        dial_error,
+        result,
+        ended_by,
+        end_reason,
+        bool(by_ai),  # stored as 0 or 1
+        bool(by_human),
+        None if transcript is None else _Fragment(transcript),
+        None if structured_output is None else _Fragment(structured_output),
+        audio_of(recording_key, transcript),
+        iso_of_stored(created_at),
+        None if started_at is None else iso_of_stored(started_at),
+        None if answered_at is None else iso_of_stored(answered_at),
+        None if ended_at is None else iso_of_stored(ended_at),
+    )
 
 
 class SqliteCallReader:
@@ -114,7 +158,7 @@ class SqliteCallReader:
             cursor = self._local.cursor = conn.cursor()
         return cursor
 
-    def view(self, *, organization_id: str, mode: str, call_id: str) -> CallView | None:
+    def view(self, *, organization_id: str, mode: str, call_id: str) -> CallRows | None:
         cursor = self._cursor()
         cursor.execute("BEGIN")  # one snapshot for the order and its attempts
         try:
@@ -124,7 +168,7 @@ class SqliteCallReader:
             cursor.execute("COMMIT")
         if row is None:
             return None
-        return CallView(order=_order(row), attempts=tuple(_attempt(a) for a in attempts))
+        return CallRows(order=_order(row), attempts=tuple(_attempt(a) for a in attempts))
 
 
 def sqlite_path(database_url: str) -> str | None:

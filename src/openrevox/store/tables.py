@@ -116,6 +116,10 @@ assistant_snapshots = sa.Table(
     sa.Column("id", ID, primary_key=True),
     sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
     sa.Column("content", json_type(), nullable=False),
+    # A call shows these two of its snapshot at its top level: kept beside the content so
+    # that GET /call/{id} can write the content out as stored, without parsing it.
+    sa.Column("first_sentence_delay_ms", sa.Integer),
+    sa.Column("llm_model", json_type()),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 

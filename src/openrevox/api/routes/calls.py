@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query, Request
 from openrevox.api.deps import Auth, Services
 from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.call import CallCreate, CallExportIn, CallFilters
-from openrevox.api.wire import attempt_wire, call_wire
+from openrevox.api.wire import attempt_wire, call_rows, call_rows_wire, call_wire
 from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
 from openrevox.results.export import calls_csv
 from openrevox.services import calls as service
+from openrevox.store.call_rows import CallRows
 from openrevox.store.repositories import call_search, calls
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.calls import attempt_from_row
@@ -59,13 +60,14 @@ _GET_CALL_DOCUMENT: dict[str, Any] = {
 async def get_call(request: Request, principal: Auth, services: Services) -> JSON:
     call_id: str = request.path_params["call_id"]
     # The most frequent read reads straight on the driver (store/sqlite_reads.py and
-    # store/pg_reads.py), into the same records as the repository's get_view.
+    # store/pg_reads.py), into rows ready to write out (store/call_rows.py).
+    rows: CallRows | None
     if services.sqlite_reader is not None:
-        view = services.sqlite_reader.view(
+        rows = services.sqlite_reader.view(
             organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
         )
     elif services.pg_reader is not None:
-        view = await services.pg_reader.view(
+        rows = await services.pg_reader.view(
             organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
         )
     else:
@@ -76,9 +78,11 @@ async def get_call(request: Request, principal: Auth, services: Services) -> JSO
                 mode=principal.mode,
                 call_id=call_id,
             )
-    if view is None:
+        rows = None if view is None else call_rows(view)
+    if rows is None:
         raise NotFound(f"no call with id '{call_id}'", param="id")
-    return JSON({"call": call_wire(view, services.recording_links())})
+    urls = services.recording_links().of_rows(rows.attempts)
+    return JSON({"call": call_rows_wire(rows, urls)})
 
 
 @router.post("/call", summary="Place a call order (now, at scheduled_at, or in the next window)")

@@ -19,7 +19,7 @@ _Record = TypeVar("_Record")
 
 
 @dataclass_transform(frozen_default=True)
-def _record(cls: type[_Record]) -> type[_Record]:
+def record(cls: type[_Record]) -> type[_Record]:
     """A frozen dataclass to the type checker, which refuses any assignment to a field.
 
     Not frozen at run time: a frozen dataclass sets each field through
@@ -30,7 +30,7 @@ def _record(cls: type[_Record]) -> type[_Record]:
     return dataclass(slots=True, unsafe_hash=True)(cls)
 
 
-@_record
+@record
 class AttemptRecord:
     id: str
     call_order_id: str
@@ -54,7 +54,7 @@ class AttemptRecord:
     __slots__: ClassVar[tuple[str, ...]]
 
 
-@_record
+@record
 class CallOrderRecord:
     id: str
     organization_id: str
@@ -140,15 +140,27 @@ def attempt_from_row(row: sa.RowMapping) -> AttemptRecord:
     return AttemptRecord(**{name: row[name] for name in _ATTEMPT_FIELDS})
 
 
+def snapshot_values(
+    snapshot_id: str, *, organization_id: str, content: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """An assistant_snapshots row: the content, and the two values of it a call shows at
+    its top level (400 ms when the snapshot has no first-sentence delay)."""
+    return {
+        "id": snapshot_id,
+        "organization_id": organization_id,
+        "content": content,
+        "first_sentence_delay_ms": content.get("first_sentence_delay_ms", 400),
+        "llm_model": content.get("llm_model"),
+        "created_at": now,
+    }
+
+
 async def insert_snapshot(
     conn: AsyncConnection, *, organization_id: str, content: dict[str, Any], now: datetime
 ) -> str:
     snapshot_id = str(uuid.uuid4())
-    await conn.execute(
-        sa.insert(assistant_snapshots).values(
-            id=snapshot_id, organization_id=organization_id, content=content, created_at=now
-        )
-    )
+    values = snapshot_values(snapshot_id, organization_id=organization_id, content=content, now=now)
+    await conn.execute(sa.insert(assistant_snapshots).values(**values))
     return snapshot_id
 
 

@@ -1,0 +1,110 @@
+"""GET /call/{id} as its driver-level readers hand it over: values ready to write out.
+
+The records of ``repositories.calls`` serve every use (the engine, webhooks, exports),
+so they hold decoded values: dicts for JSON columns, aware datetimes. GET /call/{id}, the
+most frequent request, only writes most of them out again, and decoding then re-encoding
+them was a third of what it costs beyond a bare endpoint. Its readers
+(``store/sqlite_reads.py``, ``store/pg_reads.py``) skip that round trip:
+
+- a JSON column the response passes through unchanged stays the text the database holds,
+  wrapped in ``orjson.Fragment``, which orjson writes out verbatim;
+- a timestamp arrives as the text the wire shows (``clock.iso``'s shape);
+- only the columns the response shows are read.
+
+``api.wire`` writes a call from these rows alone: every other response turns its records
+into rows first, so one function decides what a call looks like on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import orjson
+
+from openrevox.domain.clock import iso
+from openrevox.domain.transcripts import speaks
+from openrevox.store.repositories.calls import record
+
+# A JSON value as decoded, or the text it was stored as: orjson writes both out alike.
+JSONOut = dict[str, Any] | list[Any] | orjson.Fragment
+
+
+@record
+class OrderRow:
+    id: str
+    organization_id: str
+    campaign_id: str | None
+    campaign_name: str | None
+    direction: str
+    status: str
+    to_phone_number: str
+    from_phone_number: str
+    assistant: JSONOut
+    first_sentence_delay_ms: Any  # the snapshot's, 400 when it has none
+    llm_model: Any  # the snapshot's
+    call_retry_config: JSONOut
+    prompt_variables: JSONOut | None
+    metadata: JSONOut | None
+    contact: dict[str, Any]
+    scheduled_at: str | None
+    calls_count: int
+    outcome: str | None
+    outcome_summary: str | None
+    created_at: str
+    updated_at: str
+    __slots__: ClassVar[tuple[str, ...]]
+
+
+@record
+class AttemptRow:
+    id: str
+    status: str
+    phone_number: str
+    dial_error: str | None
+    result: str | None
+    ended_by: str | None
+    end_reason: str | None
+    handled_by_ai: bool
+    handled_by_human: bool
+    transcript: JSONOut | None
+    structured_output: JSONOut | None
+    # Whether a recording can be served: one is stored, or the transcript has speech to
+    # make one from. Retention and the attempt's end are checked when a link is signed.
+    has_audio: bool
+    created_at: str
+    started_at: str | None
+    answered_at: str | None
+    ended_at: str | None
+    __slots__: ClassVar[tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRows:
+    """An order with its attempts, newest first."""
+
+    order: OrderRow
+    attempts: tuple[AttemptRow, ...]
+
+
+# The columns of each row, in field order, as the readers select them.
+ORDER_ROW_FIELDS = OrderRow.__slots__
+ATTEMPT_ROW_FIELDS = AttemptRow.__slots__
+
+
+def audio_of(recording_key: str | None, transcript_text: str | bytes | None) -> bool:
+    """``has_audio`` from the stored columns: the transcript is only parsed when no
+    recording is stored (the recording is made from it on first fetch)."""
+    if recording_key is not None:
+        return True
+    return transcript_text is not None and speaks(orjson.loads(transcript_text))
+
+
+def iso_of_stored(text: str) -> str:
+    """The wire text of a timestamp SQLite holds as naive UTC text. SQLAlchemy writes them
+    all as ``YYYY-MM-DD HH:MM:SS.ffffff``: that shape is cut, not parsed (from year
+    1000 on: ``iso`` writes earlier years unpadded)."""
+    if len(text) == 26 and text[10] == " " and text[19] == "." and text[0] != "0":
+        return f"{text[:10]}T{text[11:23]}Z"
+    return str(iso(datetime.fromisoformat(text).replace(tzinfo=UTC)))
