@@ -2,13 +2,13 @@
 
 uvicorn loads it with ``--factory _app_with_bare:create`` (``--app-dir bench``). It reads
 the usual ``OPENREVOX_*`` variables, plus ``OPENREVOX_BENCH_SAMPLE_CALL_ID``: the call
-fetched once at startup (through the same repository and wire code as the real route)
-whose JSON the bare routes return from memory (recording links signed at startup).
+fetched once at startup (through the same reader and wire code as the real route) whose
+JSON the bare routes return from memory (recording links signed at startup).
 
 - ``GET /bench/bare-call`` runs the same ``Auth`` and ``Services`` dependencies as
   ``GET /call/{id}`` (so it still does the API-key lookup in the database) and returns
   the pre-built dict through the same ``JSON`` response class: against it, the ratio
-  isolates the call lookup (two queries, row decoding, ``call_wire``).
+  isolates the call lookup (the read, row decoding, ``call_rows_wire``).
 - ``GET /bench/bare-call-noauth`` skips authentication too: the framework floor.
 """
 
@@ -26,7 +26,7 @@ from openrevox.api.app import create_app
 from openrevox.api.deps import AppServices, Auth, Services
 from openrevox.api.responses import JSON
 from openrevox.api.routes import calls as calls_routes
-from openrevox.api.wire import call_wire
+from openrevox.api.wire import call_rows, call_rows_wire
 from openrevox.settings import Settings
 from openrevox.store.repositories import calls
 from openrevox.store.tables import call_orders
@@ -35,6 +35,7 @@ SAMPLE_ENV = "OPENREVOX_BENCH_SAMPLE_CALL_ID"
 
 
 async def _load_payload(services: AppServices, call_id: str) -> dict[str, Any]:
+    """GET /call/{id}'s body for this call, read as the route reads it (the same bytes)."""
     async with services.db.read() as conn:
         owner = (
             await conn.execute(
@@ -43,13 +44,20 @@ async def _load_payload(services: AppServices, call_id: str) -> dict[str, Any]:
                 )
             )
         ).one()
-        view = await calls.get_view(
-            conn, organization_id=owner.organization_id, mode=owner.mode, call_id=call_id
-        )
-    if view is None:
+    where = {"organization_id": owner.organization_id, "mode": owner.mode, "call_id": call_id}
+    if services.sqlite_reader is not None:
+        rows = services.sqlite_reader.view(**where)
+    elif services.pg_reader is not None:
+        rows = await services.pg_reader.view(**where)
+    else:
+        async with services.db.read() as conn:
+            view = await calls.get_view(conn, **where)
+        rows = None if view is None else call_rows(view)
+    if rows is None:
         raise RuntimeError(f"sample call {call_id} not found")
     # Same links as the route (signed, expiring on the minute): fine for a run of minutes.
-    return {"call": call_wire(view, services.recording_links())}
+    urls = services.recording_links().of_rows(rows.attempts)
+    return {"call": call_rows_wire(rows, urls)}
 
 
 def create() -> FastAPI:

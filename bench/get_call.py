@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import contextlib
 import importlib.util
-import json
 import os
 import platform
 import random
@@ -253,12 +252,14 @@ def _add_order(
 
 def _serialize_shared_once(db: Database, shared: list[dict[str, Any]]) -> None:
     """Every order (or snapshot row) carries the same assistant snapshot and retry config
-    objects: encode them once. The bytes are the app's own (SQLAlchemy's default ``json.dumps``)."""
-    encoded = {id(value): json.dumps(value) for value in shared}
+    objects: encode them once. The bytes are the app's own (its engine's serializer), as
+    GET /call/{id} writes stored JSON out as it is."""
+    app_serializer: Callable[[Any], str] = db.engine.dialect._json_serializer  # type: ignore[attr-defined]
+    encoded = {id(value): app_serializer(value) for value in shared}
 
     def serializer(value: Any) -> str:
         cached = encoded.get(id(value))
-        return cached if cached is not None else json.dumps(value)
+        return cached if cached is not None else app_serializer(value)
 
     # The JSON types read the dialect's serializer when they build their bind processor.
     db.engine.dialect._json_serializer = serializer  # type: ignore[attr-defined]
