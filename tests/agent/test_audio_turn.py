@@ -197,6 +197,8 @@ def test_a_pause_the_speaker_talks_through_costs_the_model_nothing_once_they_go_
         assert len(heard) == 1 and int(str(heard[0])) > len(speech)  # one utterance
         # The ear asked at the short pause and at the end. The first request went stale
         # when "Martin" came, the second when the turn ended at max_pause: neither ran.
-        assert model.dropped == 2 and model.asked == 1
+        # (The engine steps on the loop's clock: on a loaded machine the ear may ask once
+        # more while the helper is busy. What matters holds: no stale request ran.)
+        assert model.asked == 1 and model.dropped >= 2
     finally:
         model.close()
