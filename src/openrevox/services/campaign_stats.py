@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.clock import iso
-from openrevox.store.repositories import campaigns
+from openrevox.store.repositories import campaign_figures
 from openrevox.store.repositories.calls import CallOrderRecord
-from openrevox.store.repositories.campaigns import CampaignRecord, LeadRecord
+from openrevox.store.repositories.campaign_figures import LeadRecord
+from openrevox.store.repositories.campaigns import CampaignRecord
 
 HOT_LEAD_OUTCOMES = ("interested",)
 LEAD_OUTCOMES = ("interested", "requested_callback_later")  # funnel_stats' total_leads
@@ -64,7 +65,7 @@ async def funnel_counts(
     conn: AsyncConnection, campaign_ids: list[str]
 ) -> dict[str, dict[str, int]]:
     """``funnel_stats`` of each campaign, counted by the database."""
-    return await campaigns.funnel_counts(
+    return await campaign_figures.funnel_counts(
         conn, campaign_ids, hot_outcomes=HOT_LEAD_OUTCOMES, lead_outcomes=LEAD_OUTCOMES
     )
 
@@ -117,9 +118,9 @@ async def statistics(
     assistant: dict[str, Any] | None,
     imported_rows: int,
 ) -> dict[str, Any]:
-    """The statistics report, counted by the database (``campaigns.statistics_figures``)."""
+    """The statistics report, counted by the database (``campaign_figures.statistics_figures``)."""
     config = campaign.call_retry_config or {}
-    figures = await campaigns.statistics_figures(
+    figures = await campaign_figures.statistics_figures(
         conn,
         campaign.id,
         hot_outcomes=HOT_LEAD_OUTCOMES,
