@@ -17,6 +17,7 @@ into rows first, so one function decides what a call looks like on the wire.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -91,6 +92,111 @@ class CallRows:
 # The columns of each row, in field order, as the readers select them.
 ORDER_ROW_FIELDS = OrderRow.__slots__
 ATTEMPT_ROW_FIELDS = AttemptRow.__slots__
+
+# How a reader turns a timestamp column's text into the wire's: SQLite's stored text is
+# cut (iso_of_stored); PostgreSQL formats it in the statement (None: taken as it is).
+WireTime = Callable[[str], str]
+_Fragment = orjson.Fragment
+
+
+def order_row(values: Sequence[Any], wire_time: WireTime | None = None) -> OrderRow:
+    """The row from the columns selected in OrderRow's field order, the JSON ones as text
+    (the contact, of which the wire picks keys, is parsed)."""
+    (
+        call_id,
+        organization_id,
+        campaign_id,
+        campaign_name,
+        direction,
+        status,
+        to_phone_number,
+        from_phone_number,
+        content,
+        first_sentence_delay_ms,
+        llm_model,
+        retry_config,
+        prompt_variables,
+        metadata,
+        contact,
+        scheduled_at,
+        calls_count,
+        outcome,
+        outcome_summary,
+        created_at,
+        updated_at,
+    ) = values
+    if wire_time is not None:
+        scheduled_at = None if scheduled_at is None else wire_time(scheduled_at)
+        created_at, updated_at = wire_time(created_at), wire_time(updated_at)
+    return OrderRow(
+        call_id,
+        organization_id,
+        campaign_id,
+        campaign_name,
+        direction,
+        status,
+        to_phone_number,
+        from_phone_number,
+        _Fragment(content),
+        first_sentence_delay_ms,
+        None if llm_model is None else _Fragment(llm_model),
+        _Fragment(retry_config),
+        None if prompt_variables is None else _Fragment(prompt_variables),
+        None if metadata is None else _Fragment(metadata),
+        orjson.loads(contact),
+        scheduled_at,
+        calls_count,
+        outcome,
+        outcome_summary,
+        created_at,
+        updated_at,
+    )
+
+
+def attempt_row(values: Sequence[Any], wire_time: WireTime | None = None) -> AttemptRow:
+    """The row from the columns selected in AttemptRow's field order, the JSON ones as
+    text and the recording's key in has_audio's place."""
+    (
+        attempt_id,
+        status,
+        phone_number,
+        dial_error,
+        result,
+        ended_by,
+        end_reason,
+        by_ai,
+        by_human,
+        transcript,
+        structured_output,
+        recording_key,
+        created_at,
+        started_at,
+        answered_at,
+        ended_at,
+    ) = values
+    if wire_time is not None:
+        created_at = wire_time(created_at)
+        started_at = None if started_at is None else wire_time(started_at)
+        answered_at = None if answered_at is None else wire_time(answered_at)
+        ended_at = None if ended_at is None else wire_time(ended_at)
+    return AttemptRow(
+        attempt_id,
+        status,
+        phone_number,
+        dial_error,
+        result,
+        ended_by,
+        end_reason,
+        bool(by_ai),  # SQLite stores 0 or 1
+        bool(by_human),
+        None if transcript is None else _Fragment(transcript),
+        None if structured_output is None else _Fragment(structured_output),
+        audio_of(recording_key, transcript),
+        created_at,
+        started_at,
+        answered_at,
+        ended_at,
+    )
 
 
 def audio_of(recording_key: str | None, transcript_text: str | bytes | None) -> bool:

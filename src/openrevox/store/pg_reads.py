@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from openrevox.store.call_rows import ATTEMPT_ROW_FIELDS, AttemptRow, CallRows, OrderRow, audio_of
+from openrevox.store.call_rows import ATTEMPT_ROW_FIELDS, CallRows, attempt_row, order_row
 
 # Options of SQLAlchemy's asyncpg adapter, not of asyncpg.connect.
 _ADAPTER_OPTIONS = (
@@ -83,99 +82,14 @@ VIEWS_SQL = (
     " AND o.organization_id = k.organization_id AND o.mode = k.mode" + _SNAPSHOT_AND_CAMPAIGN
 )
 
-_Fragment = orjson.Fragment
-
-
-def _attempt(values: list[Any]) -> AttemptRow:
-    (
-        attempt_id,
-        status,
-        phone_number,
-        dial_error,
-        result,
-        ended_by,
-        end_reason,
-        by_ai,
-        by_human,
-        transcript,
-        structured_output,
-        recording_key,
-        created_at,
-        started_at,
-        answered_at,
-        ended_at,
-    ) = values
-    return AttemptRow(
-        attempt_id,
-        status,
-        phone_number,
-        dial_error,
-        result,
-        ended_by,
-        end_reason,
-        by_ai,
-        by_human,
-        None if transcript is None else _Fragment(transcript),
-        None if structured_output is None else _Fragment(structured_output),
-        audio_of(recording_key, transcript),
-        created_at,
-        started_at,
-        answered_at,
-        ended_at,
-    )
-
 
 def rows_from_record(row: asyncpg.Record) -> CallRows:
     """asyncpg hands json/jsonb over as text: written out as it is, but the contact."""
-    (
-        call_id,
-        organization_id,
-        campaign_id,
-        campaign_name,
-        direction,
-        status,
-        to_phone_number,
-        from_phone_number,
-        content,
-        first_sentence_delay_ms,
-        llm_model,
-        retry_config,
-        prompt_variables,
-        metadata,
-        contact,
-        scheduled_at,
-        calls_count,
-        outcome,
-        outcome_summary,
-        created_at,
-        updated_at,
-        _mode,
-        attempts,
-    ) = row
-    order = OrderRow(
-        call_id,
-        organization_id,
-        campaign_id,
-        campaign_name,
-        direction,
-        status,
-        to_phone_number,
-        from_phone_number,
-        _Fragment(content),
-        first_sentence_delay_ms,
-        None if llm_model is None else _Fragment(llm_model),
-        _Fragment(retry_config),
-        None if prompt_variables is None else _Fragment(prompt_variables),
-        None if metadata is None else _Fragment(metadata),
-        orjson.loads(contact),
-        scheduled_at,
-        calls_count,
-        outcome,
-        outcome_summary,
-        created_at,
-        updated_at,
+    *order, _mode, attempts = row
+    return CallRows(
+        order=order_row(order),
+        attempts=tuple(attempt_row(values) for values in orjson.loads(attempts)),
     )
-    return CallRows(order=order, attempts=tuple(_attempt(item) for item in orjson.loads(attempts)))
 
 
 async def _no_reset(_conn: asyncpg.Connection) -> None:

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Any
-
-import orjson
 
 from openrevox.store.call_rows import (
     ATTEMPT_ROW_FIELDS,
-    AttemptRow,
     CallRows,
-    OrderRow,
-    audio_of,
+    attempt_row,
     iso_of_stored,
+    order_row,
 )
 
 # One mapped page read costs no system call and no copy, against a pread per page that
@@ -45,97 +41,6 @@ _ATTEMPTS_SQL = (
     + ", ".join("recording_key" if name == "has_audio" else name for name in ATTEMPT_ROW_FIELDS)
     + " FROM call_attempts WHERE call_order_id = ? ORDER BY attempt_number DESC"
 )
-
-_loads = orjson.loads
-_Fragment = orjson.Fragment
-
-
-def _order(row: tuple[Any, ...]) -> OrderRow:
-    (
-        call_id,
-        organization_id,
-        campaign_id,
-        campaign_name,
-        direction,
-        status,
-        to_phone_number,
-        from_phone_number,
-        content,
-        first_sentence_delay_ms,
-        llm_model,
-        retry_config,
-        prompt_variables,
-        metadata,
-        contact,
-        scheduled_at,
-        calls_count,
-        outcome,
-        outcome_summary,
-        created_at,
-        updated_at,
-    ) = row
-    return OrderRow(
-        call_id,
-        organization_id,
-        campaign_id,
-        campaign_name,
-        direction,
-        status,
-        to_phone_number,
-        from_phone_number,
-        _Fragment(content),
-        first_sentence_delay_ms,
-        None if llm_model is None else _Fragment(llm_model),
-        _Fragment(retry_config),
-        None if prompt_variables is None else _Fragment(prompt_variables),
-        None if metadata is None else _Fragment(metadata),
-        _loads(contact),
-        None if scheduled_at is None else iso_of_stored(scheduled_at),
-        calls_count,
-        outcome,
-        outcome_summary,
-        iso_of_stored(created_at),
-        iso_of_stored(updated_at),
-    )
-
-
-def _attempt(row: tuple[Any, ...]) -> AttemptRow:
-    (
-        attempt_id,
-        status,
-        phone_number,
-        dial_error,
-        result,
-        ended_by,
-        end_reason,
-        by_ai,
-        by_human,
-        transcript,
-        structured_output,
-        recording_key,
-        created_at,
-        started_at,
-        answered_at,
-        ended_at,
-    ) = row
-    return AttemptRow(
-        attempt_id,
-        status,
-        phone_number,
-        dial_error,
-        result,
-        ended_by,
-        end_reason,
-        bool(by_ai),  # stored as 0 or 1
-        bool(by_human),
-        None if transcript is None else _Fragment(transcript),
-        None if structured_output is None else _Fragment(structured_output),
-        audio_of(recording_key, transcript),
-        iso_of_stored(created_at),
-        None if started_at is None else iso_of_stored(started_at),
-        None if answered_at is None else iso_of_stored(answered_at),
-        None if ended_at is None else iso_of_stored(ended_at),
-    )
 
 
 class SqliteCallReader:
@@ -168,7 +73,10 @@ class SqliteCallReader:
             cursor.execute("COMMIT")
         if row is None:
             return None
-        return CallRows(order=_order(row), attempts=tuple(_attempt(a) for a in attempts))
+        return CallRows(
+            order=order_row(row, iso_of_stored),
+            attempts=tuple(attempt_row(a, iso_of_stored) for a in attempts),
+        )
 
 
 def sqlite_path(database_url: str) -> str | None:
