@@ -110,7 +110,7 @@ class PgCallReader:
     A round trip costs the API process more than decoding what it brings back (a send
     that wakes the database, a wake-up when the answer lands, a pool checkout), so the
     views wanted while a statement is in flight, or within the same turn of the event
-    loop, are read by the next statement: one round trip for up to ``MAX_BATCH`` views.
+    loop, are read by the next statements: one round trip for up to ``MAX_BATCH`` views.
     This is not a cache. Every statement starts after the requests it answers arrived,
     and reads the committed state of that moment, so no response is older than its
     request. Alone, a request is read at once, by itself.
@@ -154,7 +154,13 @@ class PgCallReader:
     def _flush(self) -> None:
         self._flush_scheduled = False
         while self._waiting and self._in_flight < self._max_statements:
-            keys = list(itertools.islice(self._waiting, self.MAX_BATCH))
+            # The views waiting are shared out over the free statements: one statement
+            # taking them all would leave the other idle, and the API process waiting on
+            # PostgreSQL while PostgreSQL waits on it (at 32 connections: 16 and 16
+            # serve ~15 % more requests than 32 and 0).
+            free = self._max_statements - self._in_flight
+            share = min(self.MAX_BATCH, -(-len(self._waiting) // free))
+            keys = list(itertools.islice(self._waiting, share))
             batch = {key: self._waiting.pop(key) for key in keys}
             self._in_flight += 1
             task = asyncio.get_running_loop().create_task(self._read(batch))
