@@ -24,9 +24,9 @@ def record(cls: type[_Record]) -> type[_Record]:
 
     Not frozen at run time: a frozen dataclass sets each field through
     ``object.__setattr__``, about ten times the cost of a plain slot store, and GET
-    /call/{id} builds four of these records (82 fields) per request: ~100k instructions,
-    a tenth of what the route costs beyond a bare endpoint. Equality and hashing are those
-    of a frozen dataclass (``unsafe_hash`` generates the same ``__hash__``)."""
+    /call/{id} builds four of these (its rows, ``store/call_rows.py``) per request, ~70
+    fields. Equality and hashing are those of a frozen dataclass (``unsafe_hash``
+    generates the same ``__hash__``)."""
     return dataclass(slots=True, unsafe_hash=True)(cls)
 
 
@@ -105,31 +105,6 @@ _SELECT_ORDERS = sa.select(*ORDER_COLUMNS, campaigns.c.name.label("campaign_name
 )
 _ORDER_FIELDS = CallOrderRecord.__slots__
 _ATTEMPT_FIELDS = AttemptRecord.__slots__
-
-
-# How the driver-level reads decode each kind of column (the JSON ones arrive as text,
-# booleans as integers on SQLite, timestamps as text on SQLite and inside JSON).
-ORDER_JSON_FIELDS = frozenset(
-    {"assistant", "call_retry_config", "prompt_variables", "metadata", "contact"}
-)
-ORDER_TIME_FIELDS = frozenset(
-    {"scheduled_at", "next_attempt_at", "last_attempt_at", "created_at", "updated_at"}
-)
-ATTEMPT_JSON_FIELDS = frozenset({"transcript", "structured_output"})
-ATTEMPT_TIME_FIELDS = frozenset({"created_at", "started_at", "answered_at", "ended_at"})
-ATTEMPT_BOOL_FIELDS = frozenset({"handled_by_ai", "handled_by_human"})
-
-# The order row of a view as the driver-level reads (store/sqlite_reads.py,
-# store/pg_reads.py) select it, in CallOrderRecord's field order, over ``call_orders o``
-# joined to ``assistant_snapshots s`` and ``campaigns c``.
-VIEW_ORDER_COLUMNS = ", ".join(
-    "s.content AS assistant"
-    if name == "assistant"
-    else "c.name AS campaign_name"
-    if name == "campaign_name"
-    else f"o.{name}"
-    for name in CallOrderRecord.__slots__
-)
 
 
 def order_from_row(row: sa.RowMapping) -> CallOrderRecord:
