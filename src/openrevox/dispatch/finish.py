@@ -22,6 +22,7 @@ from openrevox.domain.attempt_plan import AttemptReport, OrderPlan, plan_after_a
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal, transition
 from openrevox.results import webhooks
 from openrevox.store.db import Database
+from openrevox.store.repositories import calls
 from openrevox.store.repositories import dispatch as repo
 from openrevox.store.repositories.calls import CallOrderRecord
 from openrevox.store.repositories.dispatch import ClaimedAttempt
@@ -102,7 +103,7 @@ async def finish_in(
         [item.attempt.order.id for item in ending],
         with_contact=[item.attempt.order.id for item in ending if _contact_found(item.result)],
     )
-    assistants = await repo.snapshots(
+    assistants = await calls.snapshot_contents(
         conn,
         {state.snapshot_id for state in states.values()},
         known={item.attempt.snapshot_id: item.attempt.order.assistant for item in ending},

@@ -5,7 +5,7 @@ rows)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -109,7 +109,7 @@ async def insert_rows(
     return []
 
 
-def in_list(column: sa.ColumnElement[Any], values: Sequence[str], dialect: str) -> Any:
+def in_list(column: sa.ColumnElement[Any], values: Iterable[str], dialect: str) -> Any:
     """``column IN values`` as one parameter, however many values: an array on
     PostgreSQL (``= ANY``), a JSON array on SQLite (``json_each``). An expanding IN would
     bind one parameter per value, past the databases' limits (32,766 on SQLite)."""

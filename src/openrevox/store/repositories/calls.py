@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar, dataclass_transform
@@ -11,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
+from openrevox.store.bulk import in_list
 from openrevox.store.tables import assistant_snapshots, call_attempts, call_orders, campaigns
 
 TERMINAL_STATUSES = ("completed", "cancelled", "errored")
@@ -247,3 +250,69 @@ async def repoint_snapshot(
             .where(call_orders.c.id.in_(order_ids[start : start + 1000]))
             .values(snapshot_id=snapshot_id, call_retry_config=retry_config, updated_at=now)
         )
+
+
+# Snapshots never change (a PATCH makes a new one): their decoded content is kept by id
+# and shared by the records of every order that uses it. Never mutate ``order.assistant``.
+_SNAPSHOT_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_SNAPSHOT_CACHE_SIZE = 256
+
+
+async def snapshot_contents(
+    conn: AsyncConnection, ids: Iterable[str], known: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The content of assistant snapshots by id: from ``known``, the cache, else read."""
+    found: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+    for snapshot_id in set(ids):
+        content = (known or {}).get(snapshot_id)
+        if content is None:
+            content = _SNAPSHOT_CACHE.get(snapshot_id)
+        if content is None:
+            missing.append(snapshot_id)
+        else:
+            found[snapshot_id] = content
+    if missing:
+        query = sa.select(assistant_snapshots.c.id, assistant_snapshots.c.content).where(
+            in_list(assistant_snapshots.c.id, missing, conn.dialect.name)
+        )
+        for row in await conn.execute(query):
+            found[row.id] = row.content
+            _SNAPSHOT_CACHE[row.id] = row.content
+            if len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
+                _SNAPSHOT_CACHE.popitem(last=False)
+    return found
+
+
+_ROW_FIELDS = tuple(name for name in CallOrderRecord.__slots__ if name != "assistant")
+
+
+def order_record(row: sa.RowMapping, assistant: dict[str, Any], **given: Any) -> CallOrderRecord:
+    """The order of ``row`` with its assistant snapshot; ``given``: fields not in the row."""
+    fields = {name: row[name] for name in _ROW_FIELDS if name not in given}
+    return CallOrderRecord(**fields, assistant=assistant, **given)
+
+
+async def orders_with_snapshots(
+    conn: AsyncConnection,
+    ids: Iterable[str],
+    *,
+    lock: bool,
+    known: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, tuple[CallOrderRecord, str]]:
+    """Orders by id with their snapshot id; locked (PostgreSQL, in id order) if asked.
+    The snapshots come from ``snapshot_contents``."""
+    query = (
+        sa.select(*call_orders.c, campaigns.c.name.label("campaign_name"))
+        .select_from(call_orders.outerjoin(campaigns, campaigns.c.id == call_orders.c.campaign_id))
+        .where(in_list(call_orders.c.id, set(ids), conn.dialect.name))
+        .order_by(call_orders.c.id)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=call_orders)
+    rows = list((await conn.execute(query)).mappings())
+    contents = await snapshot_contents(conn, (row["snapshot_id"] for row in rows), known)
+    return {
+        row["id"]: (order_record(row, contents[row["snapshot_id"]]), row["snapshot_id"])
+        for row in rows
+    }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import random
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +23,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, transition
@@ -33,10 +32,10 @@ from openrevox.domain.retry_config import (
     policy_from_text,
 )
 from openrevox.domain.schedule import RetryPolicy, next_dial_time
-from openrevox.store.bulk import grouped_by_columns, insert_rows, unnest_arrays
+from openrevox.store.bulk import grouped_by_columns, in_list, insert_rows, unnest_arrays
+from openrevox.store.repositories import calls
 from openrevox.store.repositories.calls import CallOrderRecord
 from openrevox.store.tables import (
-    assistant_snapshots,
     assistants,
     call_attempts,
     call_orders,
@@ -193,81 +192,6 @@ def _due_query(now: datetime, limit: int, postgres: bool) -> sa.Select[Any]:
     )
 
 
-# Snapshots never change (a PATCH makes a new one): their decoded content is kept by id
-# and shared by the records of every order that uses it. Never mutate ``order.assistant``.
-_SNAPSHOT_CACHE: OrderedDict[str, dict[str, Any]] = OrderedDict()
-_SNAPSHOT_CACHE_SIZE = 256
-
-
-async def snapshots(
-    conn: AsyncConnection, ids: Iterable[str], known: Mapping[str, dict[str, Any]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """The content of assistant snapshots by id: from ``known``, the cache, else read."""
-    found: dict[str, dict[str, Any]] = {}
-    missing: list[str] = []
-    for snapshot_id in set(ids):
-        content = (known or {}).get(snapshot_id)
-        if content is None:
-            content = _SNAPSHOT_CACHE.get(snapshot_id)
-        if content is None:
-            missing.append(snapshot_id)
-        else:
-            found[snapshot_id] = content
-    if missing:
-        query = sa.select(assistant_snapshots.c.id, assistant_snapshots.c.content).where(
-            _one_of(conn, assistant_snapshots.c.id, missing)
-        )
-        for row in await conn.execute(query):
-            found[row.id] = row.content
-            _SNAPSHOT_CACHE[row.id] = row.content
-            if len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
-                _SNAPSHOT_CACHE.popitem(last=False)
-    return found
-
-
-def _record(row: sa.RowMapping, assistant: dict[str, Any], **given: Any) -> CallOrderRecord:
-    """The order of ``row`` with its assistant snapshot; ``given``: fields not in the row."""
-    fields = {name: row[name] for name in _ROW_FIELDS if name not in given}
-    return CallOrderRecord(**fields, assistant=assistant, **given)
-
-
-_ROW_FIELDS = tuple(name for name in CallOrderRecord.__slots__ if name != "assistant")
-
-
-async def _orders(
-    conn: AsyncConnection,
-    ids: list[str],
-    *,
-    lock: bool,
-    known: Mapping[str, dict[str, Any]] | None = None,
-) -> dict[str, tuple[CallOrderRecord, str]]:
-    """Orders by id with their snapshot id; locked (PostgreSQL, in id order) if asked."""
-    query = (
-        sa.select(*call_orders.c, campaigns.c.name.label("campaign_name"))
-        .select_from(call_orders.outerjoin(campaigns, campaigns.c.id == call_orders.c.campaign_id))
-        .where(_one_of(conn, call_orders.c.id, set(ids)))
-        .order_by(call_orders.c.id)
-    )
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=call_orders)
-    rows = list((await conn.execute(query)).mappings())
-    contents = await snapshots(conn, (row["snapshot_id"] for row in rows), known)
-    return {
-        row["id"]: (_record(row, contents[row["snapshot_id"]]), row["snapshot_id"]) for row in rows
-    }
-
-
-def _one_of(conn: AsyncConnection, column: sa.ColumnElement[str], values: Iterable[str]) -> Any:
-    """``column IN values`` as one parameter, so the statement is compiled once however
-    many values there are: ``= ANY($1::varchar[])`` on PostgreSQL, a JSON array read by
-    ``json_each`` on SQLite."""
-    listed = list(values)
-    if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, listed, type_=postgresql.ARRAY(sa.String)))
-    text = sa.bindparam(None, orjson.dumps(listed).decode(), type_=sa.String)
-    return column.in_(sa.select(sa.literal_column("value")).select_from(sa.func.json_each(text)))
-
-
 async def claim_due(
     conn: AsyncConnection,
     *,
@@ -300,7 +224,7 @@ async def claim_due(
     taken: dict[str, set[int]] = {name: set() for name in names}
     for scope, slot in await conn.execute(
         sa.select(concurrency_slots.c.scope, concurrency_slots.c.slot).where(
-            _one_of(conn, concurrency_slots.c.scope, names)
+            in_list(concurrency_slots.c.scope, names, conn.dialect.name)
         )
     ):
         taken[scope].add(slot)
@@ -379,12 +303,12 @@ async def claim_due(
     claimed: list[ClaimedAttempt] = []
     if chosen:
         started = stamp() if stamp is not None else now
-        contents = await snapshots(conn, (row["snapshot_id"] for row, _, _ in chosen))
+        contents = await calls.snapshot_contents(conn, (row["snapshot_id"] for row, _, _ in chosen))
         attempts: list[dict[str, Any]] = []
         moved: dict[str, dict[str, Any]] = {}
         for row, attempt_id, policy in chosen:
             snapshot_id = row["snapshot_id"]
-            order = _record(
+            order = calls.order_record(
                 row,
                 contents[snapshot_id],
                 call_retry_config=_config_from_text(row["retry_config_text"]),
@@ -443,7 +367,9 @@ async def _update_by_id(
         # SQLite: writers are serialised, what is live now stays live until we write.
         live = await conn.execute(
             sa.select(table.c.id).where(
-                _one_of(conn, table.c.id, changes), table.c.worker_id == live_of, _IS_LIVE
+                in_list(table.c.id, changes, conn.dialect.name),
+                table.c.worker_id == live_of,
+                _IS_LIVE,
             )
         )
         found = {r.id for r in live}
@@ -499,7 +425,7 @@ async def renew_leases(
     if not attempt_ids:
         return
     query = sa.select(call_attempts.c.id).where(
-        _one_of(conn, call_attempts.c.id, attempt_ids),
+        in_list(call_attempts.c.id, attempt_ids, conn.dialect.name),
         call_attempts.c.worker_id == worker_id,
         call_attempts.c.status.in_(LIVE_ATTEMPT_STATUSES),
     )
@@ -510,12 +436,12 @@ async def renew_leases(
         return
     await conn.execute(
         sa.update(call_attempts)
-        .where(_one_of(conn, call_attempts.c.id, renewed))
+        .where(in_list(call_attempts.c.id, renewed, conn.dialect.name))
         .values(lease_expires_at=until)
     )
     await conn.execute(
         sa.update(concurrency_slots)
-        .where(_one_of(conn, concurrency_slots.c.attempt_id, renewed))
+        .where(in_list(concurrency_slots.c.attempt_id, renewed, conn.dialect.name))
         .values(expires_at=until)
     )
 
@@ -543,7 +469,7 @@ async def release_slots(conn: AsyncConnection, attempt_ids: list[str]) -> None:
     if attempt_ids:
         await conn.execute(
             sa.delete(concurrency_slots).where(
-                _one_of(conn, concurrency_slots.c.attempt_id, attempt_ids)
+                in_list(concurrency_slots.c.attempt_id, attempt_ids, conn.dialect.name)
             )
         )
 
@@ -555,7 +481,7 @@ async def lock_orders(
 ) -> dict[str, CallOrderRecord]:
     """The orders, locked (PostgreSQL) in id order until the transaction ends. ``known``:
     snapshot contents the caller already holds, by snapshot id."""
-    found = await _orders(conn, order_ids, lock=True, known=known)
+    found = await calls.orders_with_snapshots(conn, order_ids, lock=True, known=known)
     return {order_id: record for order_id, (record, _) in found.items()}
 
 
@@ -575,7 +501,7 @@ async def lock_order_states(
     their contact only for ``with_contact`` (the others get an empty dict)."""
     query = (
         sa.select(call_orders.c.id, call_orders.c.status, call_orders.c.snapshot_id)
-        .where(_one_of(conn, call_orders.c.id, set(order_ids)))
+        .where(in_list(call_orders.c.id, set(order_ids), conn.dialect.name))
         .order_by(call_orders.c.id)
     )
     if conn.dialect.name == "postgresql":
@@ -586,7 +512,7 @@ async def lock_order_states(
     if wanted:
         found = await conn.execute(
             sa.select(call_orders.c.id, call_orders.c.contact).where(
-                _one_of(conn, call_orders.c.id, wanted)
+                in_list(call_orders.c.id, wanted, conn.dialect.name)
             )
         )
         contacts = {r.id: r.contact for r in found}
