@@ -89,8 +89,7 @@ class CallRows:
     attempts: tuple[AttemptRow, ...]
 
 
-# The columns of each row, in field order, as the readers select them.
-ORDER_ROW_FIELDS = OrderRow.__slots__
+# An attempt's columns, in field order, as the readers select them.
 ATTEMPT_ROW_FIELDS = AttemptRow.__slots__
 
 # How a reader turns a timestamp column's text into the wire's: SQLite's stored text is
