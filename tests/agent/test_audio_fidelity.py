@@ -195,7 +195,9 @@ def test_the_engine_drives_vad_in_one_batch_per_tick(voice: Synthesizer) -> None
         return listeners
 
     listeners = asyncio.run(run())
-    assert all(len(speech_segments(listener.states)) == 1 for listener in listeners)
+    # Piper samples its voice (VITS noise): a rare rendering pauses long enough after
+    # "Yes," for two segments. What the batch must give is the same speech for each.
+    assert all(len(speech_segments(listener.states)) >= 1 for listener in listeners)
     assert listeners[0].states == listeners[1].states == listeners[2].states
 
 
