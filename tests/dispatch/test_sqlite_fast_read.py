@@ -3,16 +3,13 @@ the engine has just carried (its rows as the engine wrote them)."""
 
 from __future__ import annotations
 
-import platform
-import sys
-
 import orjson
 import pytest
 import revox
 
 from openrevox.api.wire import call_rows_wire, call_wire
 from openrevox.store.repositories import calls
-from openrevox.store.sqlite_reads import DRIVER, SqliteCallReader, sqlite_path
+from openrevox.store.sqlite_reads import SqliteCallReader, sqlite_path
 from tests.conftest import LiveServer, Org
 from tests.dispatch.test_sandbox_numbers import retry_config, wait_until_done
 
@@ -52,14 +49,3 @@ def test_fast_read_equals_the_engine_read(
     assert (
         SqliteCallReader(path).view(organization_id="other", mode="test", call_id=call_id) is None
     )
-
-
-@pytest.mark.skipif(
-    not (sys.platform == "linux" and platform.machine() == "x86_64"),
-    reason="pysqlite3-binary has wheels for Linux x86_64 only; elsewhere sqlite3 reads",
-)
-def test_the_fast_read_runs_on_a_current_sqlite() -> None:
-    """pyproject installs pysqlite3-binary here: GET /call/{id} reads with it (a current
-    SQLite), not with the SQLite the interpreter was built against."""
-    assert DRIVER.__name__ == "pysqlite3.dbapi2"
-    assert DRIVER.sqlite_version_info >= (3, 45)

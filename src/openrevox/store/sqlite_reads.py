@@ -9,11 +9,8 @@ async engine. It hands over rows ready to write out (``store/call_rows.py``).
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
 import threading
-from types import ModuleType
-from typing import Any
 
 from openrevox.store.call_rows import (
     ATTEMPT_ROW_FIELDS,
@@ -22,20 +19,6 @@ from openrevox.store.call_rows import (
     iso_of_stored,
     order_row,
 )
-
-
-def _driver() -> ModuleType:
-    """pysqlite3-binary when installed (Linux x86_64): the standard ``sqlite3`` module
-    built with a current SQLite (3.5x), whose point reads here cost about a tenth less
-    than those of the SQLite 3.40 Debian's Python links. The file format, WAL and its
-    locks are the same, so it reads beside the writers' SQLite safely."""
-    try:
-        return importlib.import_module("pysqlite3.dbapi2")
-    except ImportError:
-        return sqlite3
-
-
-DRIVER = _driver()
 
 # One mapped page read costs no system call and no copy, against a pread per page that
 # misses SQLite's small page cache (a view touches ~15 pages of a large database).
@@ -67,12 +50,12 @@ class SqliteCallReader:
         self.path = path
         self._local = threading.local()
 
-    def _cursor(self) -> Any:  # a DRIVER cursor
+    def _cursor(self) -> sqlite3.Cursor:
         # One cursor for every statement of the thread: conn.execute makes a new one each
         # time, and a view runs four.
-        cursor = getattr(self._local, "cursor", None)
+        cursor: sqlite3.Cursor | None = getattr(self._local, "cursor", None)
         if cursor is None:
-            conn = DRIVER.connect(
+            conn = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
             )
             conn.execute("PRAGMA busy_timeout=2000")
