@@ -2,9 +2,9 @@
 
 The records of ``repositories.calls`` serve every use (the engine, webhooks, exports),
 so they hold decoded values: dicts for JSON columns, aware datetimes. GET /call/{id}, the
-most frequent request, only writes most of them out again, and decoding then re-encoding
-them was a third of what it costs beyond a bare endpoint. Its readers
-(``store/sqlite_reads.py``, ``store/pg_reads.py``) skip that round trip:
+most frequent request, only writes most of them out again. Its readers
+(``store/sqlite_reads.py``, ``store/pg_reads.py``) skip that round trip, which took
+about a quarter off the route's CPU beyond a bare endpoint (docs/benchmarks.md):
 
 - a JSON column the response passes through unchanged stays the text the database holds,
   wrapped in ``orjson.Fragment``, which orjson writes out verbatim;

@@ -156,8 +156,8 @@ class PgCallReader:
         while self._waiting and self._in_flight < self._max_statements:
             # The views waiting are shared out over the free statements: one statement
             # taking them all would leave the other idle, and the API process waiting on
-            # PostgreSQL while PostgreSQL waits on it (at 32 connections: 16 and 16
-            # serve ~15 % more requests than 32 and 0).
+            # PostgreSQL while PostgreSQL waits on it (at 32 connections, 16 and 16
+            # rather than 32 and 0: see docs/benchmarks.md).
             free = self._max_statements - self._in_flight
             share = min(self.MAX_BATCH, -(-len(self._waiting) // free))
             keys = list(itertools.islice(self._waiting, share))
