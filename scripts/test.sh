@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs into .venv, make sure PostgreSQL runs, then run
-# the linters, the type checker and the whole test suite (SQLite and PostgreSQL).
+# the linters, the type checker, the layering contract (lint-imports) and the whole test
+# suite (SQLite and PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,7 @@ pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
+.venv/bin/lint-imports  # the layering contract: [tool.importlinter] in pyproject.toml
 
 # pytest exits 5 when it collected no test: that must fail, and it does (set -e).
 if [ "$#" -gt 0 ]; then  # a chosen selection: one plain run
