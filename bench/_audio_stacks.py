@@ -1,6 +1,6 @@
 """The two stacks ``audio_calls.py`` measures, and what they share: pipecat's defaults
 (one pipeline, one Silero session and one smart-turn session per call) and
-``openrevox.agent.audio`` (one clock, one batched Silero session, two smart-turn
+``openrevox.audio`` (one clock, one batched Silero session, two smart-turn
 helper processes), each with fake STT, LLM and TTS that only wait."""
 
 from __future__ import annotations
@@ -62,16 +62,16 @@ class Recorder:
 
 
 async def run_ours(calls: int, seconds: float, audio: dict[str, bytes], delays: Delays) -> Recorder:
-    from openrevox.agent.audio.codec import FRAME_BYTES, RATE, Samples, ulaw_decode
-    from openrevox.agent.audio.ear import Ear, Inbox, TurnPolicy
-    from openrevox.agent.audio.engine import FrameLags, loop_engine
-    from openrevox.agent.audio.line import AudioLine
-    from openrevox.agent.audio.mouth import Mouth
-    from openrevox.agent.audio.side import CallSide
-    from openrevox.agent.audio.silero import SileroState
-    from openrevox.agent.audio.tts import Speech, Style
-    from openrevox.agent.audio.turn import shared_smart_turn
-    from openrevox.agent.audio.wire import Event, Port, Wire
+    from openrevox.audio.codec import FRAME_BYTES, RATE, Samples, ulaw_decode
+    from openrevox.audio.ear import Ear, Inbox, TurnPolicy
+    from openrevox.audio.engine import FrameLags, loop_engine
+    from openrevox.audio.line import AudioLine
+    from openrevox.audio.mouth import Mouth
+    from openrevox.audio.side import CallSide
+    from openrevox.audio.silero import SileroState
+    from openrevox.audio.tts import Speech, Style
+    from openrevox.audio.turn import shared_smart_turn
+    from openrevox.audio.wire import Event, Port, Wire
 
     recorder = Recorder(delays)
     loop = asyncio.get_running_loop()
@@ -191,7 +191,7 @@ async def run_pipecat(
     from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
     from pipecat.workers.runner import WorkerRunner
 
-    from openrevox.agent.audio.codec import FRAME_SAMPLES, RATE, ulaw_decode, ulaw_encode
+    from openrevox.audio.codec import FRAME_SAMPLES, RATE, ulaw_decode, ulaw_encode
 
     recorder = Recorder(delays)
     loop = asyncio.get_running_loop()

@@ -10,7 +10,7 @@ answer with a recorded reply. Two stacks are measured side by side:
   processor with its own ``LocalSmartTurnAnalyzerV3`` (one session and one thread per
   call) that asks at the VAD's stop as pipecat's turn strategy does, the fakes as frame
   processors, and a per-call task pacing 20 ms output frames.
-- ``ours``: ``openrevox.agent.audio``: one 20 ms clock for every call, one Silero
+- ``ours``: ``openrevox.audio``: one 20 ms clock for every call, one Silero
   session scoring the windows of all calls in one batched run per tick, smart-turn in
   two helper processes asked once per pause, as soon as speech pauses, the same fakes.
 
@@ -80,9 +80,9 @@ def prepare(directory: Path) -> None:
     """The recorded question and reply (Piper, 8 kHz mu-law), and smart-turn's verdict
     on the question, once for every trial."""
     sys.path.insert(0, str(ROOT / "src"))
-    from openrevox.agent.audio import codec
-    from openrevox.agent.audio.tts import Synthesizer
-    from openrevox.agent.audio.turn import shared_smart_turn
+    from openrevox.audio import codec
+    from openrevox.audio.tts import Synthesizer
+    from openrevox.audio.turn import shared_smart_turn
 
     voice = Synthesizer()
     question = voice.sentence(QUESTION).samples

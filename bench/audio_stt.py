@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from openrevox.agent.audio import codec, phrasebook, stt  # noqa: E402
-from openrevox.agent.audio.tts import AGENT, CALLEE, Style, Synthesizer  # noqa: E402
+from openrevox.audio import codec, phrasebook, stt  # noqa: E402
+from openrevox.audio.tts import AGENT, CALLEE, Style, Synthesizer  # noqa: E402
 
 IN_DOMAIN = [
     "Hello, this is Acme calling about our spring offer.",

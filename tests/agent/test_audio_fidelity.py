@@ -16,14 +16,14 @@ import revox
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADState
 
-from openrevox.agent.audio import codec, stt
-from openrevox.agent.audio.ambience import OFFICE, ambience_for, office_loop
-from openrevox.agent.audio.codec import FRAME_SAMPLES, RATE, Samples
-from openrevox.agent.audio.engine import AudioEngine
-from openrevox.agent.audio.silero import shared_silero
-from openrevox.agent.audio.tones import BeepDetector, beep
-from openrevox.agent.audio.tts import AGENT, CALLEE, Style, Synthesizer, voice_speed
-from openrevox.agent.audio.vad import SileroVAD
+from openrevox.audio import codec, stt
+from openrevox.audio.ambience import OFFICE, ambience_for, office_loop
+from openrevox.audio.codec import FRAME_SAMPLES, RATE, Samples
+from openrevox.audio.engine import AudioEngine
+from openrevox.audio.silero import shared_silero
+from openrevox.audio.tones import BeepDetector, beep
+from openrevox.audio.tts import AGENT, CALLEE, Style, Synthesizer, voice_speed
+from openrevox.audio.vad import SileroVAD
 from openrevox.settings import Settings
 from openrevox.store.migrate import upgrade_to_head
 from openrevox.telephony.sim.audio_line import AudioSimLine
@@ -210,7 +210,7 @@ def test_smart_turn_as_pipecat_computes_it_at_a_fraction_of_the_cost(voice: Synt
     )
     from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 
-    from openrevox.agent.audio import turn, turn_features
+    from openrevox.audio import turn, turn_features
 
     speech = on_the_line(voice.sentence("My name is Alex Martin.").samples)
     audio16 = codec.to_float(codec.resample(speech, RATE, 16000))

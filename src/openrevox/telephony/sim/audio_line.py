@@ -15,16 +15,16 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Final
 
-from openrevox.agent.audio.ear import Ear, Inbox, TurnPolicy
-from openrevox.agent.audio.engine import AudioEngine, loop_engine
-from openrevox.agent.audio.line import AudioLine, agent_hints, callee_hints, preload
-from openrevox.agent.audio.mouth import Mouth
-from openrevox.agent.audio.side import CallSide
-from openrevox.agent.audio.stt import PocketsphinxTranscriber, shared_recognizer
-from openrevox.agent.audio.tones import BEEP_TEXT, beep
-from openrevox.agent.audio.tts import CALLEE, Speech, Style, voice_speed
-from openrevox.agent.audio.turn import shared_smart_turn
-from openrevox.agent.audio.wire import Dtmf, Hangup, Wire
+from openrevox.audio.ear import Ear, Inbox, TurnPolicy
+from openrevox.audio.engine import AudioEngine, loop_engine
+from openrevox.audio.line import AudioLine, agent_hints, callee_hints, preload
+from openrevox.audio.mouth import Mouth
+from openrevox.audio.side import CallSide
+from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
+from openrevox.audio.tones import BEEP_TEXT, beep
+from openrevox.audio.tts import CALLEE, Speech, Style, voice_speed
+from openrevox.audio.turn import shared_smart_turn
+from openrevox.audio.wire import Dtmf, Hangup, Wire
 from openrevox.telephony.sim.line import SimLine, Utterance
 
 # Both ears end a turn after half a second of quiet when the turn model agrees, after

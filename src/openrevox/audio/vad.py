@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams, VADState
 
-from openrevox.agent.audio.codec import Samples, to_float
-from openrevox.agent.audio.silero import RATE, WINDOW, SileroModel, SileroState, shared_silero
+from openrevox.audio.codec import Samples, to_float
+from openrevox.audio.silero import RATE, WINDOW, SileroModel, SileroState, shared_silero
 
 # pipecat's reset policy (audio/vad/silero.py): after long non-speech the recurrent
 # state under-reports the next speech, so it is cleared every 2 s of quiet audio.

@@ -42,8 +42,8 @@ import numpy as np
 import onnxruntime
 import soxr
 
-from openrevox.agent.audio.codec import RATE, Samples, to_float
-from openrevox.agent.audio.turn_features import log_mel, padded
+from openrevox.audio.codec import RATE, Samples, to_float
+from openrevox.audio.turn_features import log_mel, padded
 
 log = logging.getLogger("openrevox.audio")
 
@@ -163,7 +163,7 @@ class _Helper:
         command = (
             "import os, sys; answers = os.fdopen(os.dup(1), 'wb'); os.dup2(2, 1); "
             f"{root!r} in sys.path or sys.path.insert(0, {root!r}); "
-            "from openrevox.agent.audio.turn import _helper_main; _helper_main(answers)"
+            "from openrevox.audio.turn import _helper_main; _helper_main(answers)"
         )
         env = {**os.environ, **_ONE_THREAD}
         self.process = subprocess.Popen(

@@ -17,9 +17,9 @@ from typing import Protocol
 
 import numpy as np
 
-from openrevox.agent.audio.ambience import Ambience
-from openrevox.agent.audio.codec import FRAME_SAMPLES, SILENCE, Samples
-from openrevox.agent.audio.tts import AGENT, Speech, Style, Synthesizer, sentences
+from openrevox.audio.ambience import Ambience
+from openrevox.audio.codec import FRAME_SAMPLES, SILENCE, Samples
+from openrevox.audio.tts import AGENT, Speech, Style, Synthesizer, sentences
 
 
 class SpeechSource(Protocol):

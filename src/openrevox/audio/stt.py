@@ -34,9 +34,9 @@ import numpy as np
 from pocketsphinx import Decoder, get_model_path
 from pocketsphinx.lm import ArpaBoLM
 
-from openrevox.agent.audio import phrasebook
-from openrevox.agent.audio.codec import RATE, resample
-from openrevox.agent.audio.threads import model_threads
+from openrevox.audio import phrasebook
+from openrevox.audio.codec import RATE, resample
+from openrevox.audio.threads import model_threads
 
 MODEL_RATE: Final = 16000
 PAUSE_FRAMES: Final = 25  # 10 ms frames of silence that end a sentence (250 ms)
@@ -78,7 +78,7 @@ def proper_nouns(hints: Iterable[str]) -> frozenset[str]:
 
 
 def _common_words() -> list[str]:
-    text = importlib.resources.files("openrevox.agent.audio").joinpath("data/common_words.txt")
+    text = importlib.resources.files("openrevox.audio").joinpath("data/common_words.txt")
     return text.read_text(encoding="utf-8").split()
 
 

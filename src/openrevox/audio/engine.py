@@ -18,8 +18,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Final, Protocol
 
-from openrevox.agent.audio.codec import FRAME_SECONDS, Samples, to_float
-from openrevox.agent.audio.silero import SileroModel, SileroState, shared_silero
+from openrevox.audio.codec import FRAME_SECONDS, Samples, to_float
+from openrevox.audio.silero import SileroModel, SileroState, shared_silero
 
 log = logging.getLogger("openrevox.audio")
 

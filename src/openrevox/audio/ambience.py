@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from openrevox.agent.audio.codec import FRAME_SAMPLES, RATE, Samples
+from openrevox.audio.codec import FRAME_SAMPLES, RATE, Samples
 
 OFFICE: Final = "audio/office.ogg"
 LOOP_SECONDS: Final = 12.0

@@ -23,11 +23,11 @@ from typing import Final, Generic, Protocol, TypeVar
 import numpy as np
 from pipecat.audio.vad.vad_analyzer import VADState
 
-from openrevox.agent.audio.codec import FRAME_SAMPLES, RATE, Samples, ulaw_decode
-from openrevox.agent.audio.silero import WINDOW
-from openrevox.agent.audio.tones import BEEP_TEXT, BeepDetector
-from openrevox.agent.audio.turn import COMPLETE, SmartTurn
-from openrevox.agent.audio.vad import SileroVAD
+from openrevox.audio.codec import FRAME_SAMPLES, RATE, Samples, ulaw_decode
+from openrevox.audio.silero import WINDOW
+from openrevox.audio.tones import BEEP_TEXT, BeepDetector
+from openrevox.audio.turn import COMPLETE, SmartTurn
+from openrevox.audio.vad import SileroVAD
 
 log = logging.getLogger("openrevox.audio")
 

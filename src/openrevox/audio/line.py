@@ -18,18 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from openrevox.agent.audio.ambience import ambience_for
-from openrevox.agent.audio.codec import RATE
-from openrevox.agent.audio.ear import Ear, Inbox, Transcriber, TurnPolicy
-from openrevox.agent.audio.engine import AudioEngine
-from openrevox.agent.audio.mouth import Mouth, SpeechSource
-from openrevox.agent.audio.side import CallSide
-from openrevox.agent.audio.silero import shared_silero
-from openrevox.agent.audio.stt import PocketsphinxTranscriber, shared_recognizer
-from openrevox.agent.audio.tts import Style, Synthesizer, voice_speed
-from openrevox.agent.audio.tts import sentences as split_sentences
-from openrevox.agent.audio.turn import shared_smart_turn
-from openrevox.agent.audio.wire import Dtmf, Hangup, Port, Transfer
+from openrevox.audio.ambience import ambience_for
+from openrevox.audio.codec import RATE
+from openrevox.audio.ear import Ear, Inbox, Transcriber, TurnPolicy
+from openrevox.audio.engine import AudioEngine
+from openrevox.audio.mouth import Mouth, SpeechSource
+from openrevox.audio.side import CallSide
+from openrevox.audio.silero import shared_silero
+from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
+from openrevox.audio.tts import Style, Synthesizer, voice_speed
+from openrevox.audio.tts import sentences as split_sentences
+from openrevox.audio.turn import shared_smart_turn
+from openrevox.audio.wire import Dtmf, Hangup, Port, Transfer
 
 
 def callee_hints(assistant: Mapping[str, Any]) -> tuple[str, ...]:

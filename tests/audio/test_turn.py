@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from openrevox.agent.audio import codec
-from openrevox.agent.audio.codec import FRAME_BYTES, RATE, Samples
-from openrevox.agent.audio.ear import Ear, Inbox, TurnPolicy
-from openrevox.agent.audio.engine import AudioEngine
-from openrevox.agent.audio.silero import SileroState
-from openrevox.agent.audio.tts import CALLEE, Synthesizer
-from openrevox.agent.audio.turn import (
+from openrevox.audio import codec
+from openrevox.audio.codec import FRAME_BYTES, RATE, Samples
+from openrevox.audio.ear import Ear, Inbox, TurnPolicy
+from openrevox.audio.engine import AudioEngine
+from openrevox.audio.silero import SileroState
+from openrevox.audio.tts import CALLEE, Synthesizer
+from openrevox.audio.turn import (
     Requests,
     SmartTurn,
     TurnModelError,

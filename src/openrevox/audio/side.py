@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from openrevox.agent.audio.codec import Samples, ulaw_encode
-from openrevox.agent.audio.ear import Ear
-from openrevox.agent.audio.engine import AudioEngine
-from openrevox.agent.audio.mouth import Mouth
-from openrevox.agent.audio.silero import SileroState
-from openrevox.agent.audio.wire import Event, Hangup, Port
+from openrevox.audio.codec import Samples, ulaw_encode
+from openrevox.audio.ear import Ear
+from openrevox.audio.engine import AudioEngine
+from openrevox.audio.mouth import Mouth
+from openrevox.audio.silero import SileroState
+from openrevox.audio.wire import Event, Hangup, Port
 
 
 class CallSide:

@@ -12,7 +12,7 @@ from typing import Final
 
 import numpy as np
 
-from openrevox.agent.audio.codec import FRAME_SAMPLES, RATE, Samples, from_float
+from openrevox.audio.codec import FRAME_SAMPLES, RATE, Samples, from_float
 
 BEEP_HZ: Final = 1000.0
 BEEP_SECONDS: Final = 0.6

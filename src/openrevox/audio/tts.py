@@ -30,8 +30,8 @@ from typing import Any, Final
 
 import numpy as np
 
-from openrevox.agent.audio.codec import RATE, Samples, resample
-from openrevox.agent.audio.threads import model_threads
+from openrevox.audio.codec import RATE, Samples, resample
+from openrevox.audio.threads import model_threads
 from openrevox.voices.local_tts import LocalSpeech, shared_local_speech
 
 SPEED_RANGES: Final[Mapping[str, tuple[float, float]]] = {

@@ -7,5 +7,5 @@ smart-turn v3 in helper processes every call shares), ``stt`` and ``phrasebook``
 (pocketsphinx with a phone-call language model), ``tones`` (beeps), ``ambience`` (the
 background sound), ``ear`` and ``mouth`` (one side's hearing and voice), ``side`` and
 ``wire`` (a call's ends and what travels between them), and ``engine`` (the 20 ms clock
-of every call in the process). pipecat is imported here and nowhere outside ``openrevox.agent``.
+of every call in the process). pipecat is imported here and nowhere else, through public names only.
 """
