@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,41 @@ def legacy_org(engine: LiveServer) -> Org:
 
 
 @pytest.fixture(scope="module")
-def session(engine: LiveServer, legacy_org: Org) -> dict[str, Any]:
+def made_without_the_sdk(engine: LiveServer, legacy_org: Org) -> tuple[str, str]:
+    """A campaign left not_launched and a paused call, made over plain HTTP (the current
+    API): the ids of what 0.1.1 has no status for."""
+    headers = {"Authorization": f"Bearer {legacy_org.live_key}"}
+    with httpx.Client(base_url=f"{engine.url}/api", headers=headers, timeout=30) as http:
+        assistant = http.post(
+            "/assistants",
+            json={"name": "Current", "prompt": "Hi.", "call_retry_config": _windows()},
+        ).json()["assistant"]
+        draft = http.post(
+            "/campaigns",
+            json={
+                "assistant_id": assistant["id"],
+                "name": "Not launched",
+                "contacts": [{"to_phone_number": "+12125550100", "prompt_variables": {}}],
+            },
+        ).json()["campaign"]
+        later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+        call = http.post(
+            "/call",
+            json={
+                "assistant_id": assistant["id"],
+                "phone_number": "+12125550100",
+                "scheduled_at": later,
+            },
+        ).json()["call"]
+        assert http.post(f"/call/{call['id']}/pause").status_code == 200
+        assert http.get(f"/call/{call['id']}").json()["call"]["status"] == "paused"
+        return draft["id"], call["id"]
+
+
+@pytest.fixture(scope="module")
+def session(
+    engine: LiveServer, legacy_org: Org, made_without_the_sdk: tuple[str, str]
+) -> dict[str, Any]:
     """One run of the 0.1.1 script; each test below checks a part of what it saw."""
     if not (REVOX_011 / "revox" / "__init__.py").is_file():
         pytest.fail(
@@ -43,7 +77,13 @@ def session(engine: LiveServer, legacy_org: Org) -> dict[str, Any]:
         )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REVOX_011), str(ROOT)])}
     result = subprocess.run(
-        [sys.executable, str(SESSION_SCRIPT), f"{engine.url}/api", legacy_org.live_key],
+        [
+            sys.executable,
+            str(SESSION_SCRIPT),
+            f"{engine.url}/api",
+            legacy_org.live_key,
+            *made_without_the_sdk,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -105,6 +145,52 @@ def test_a_0_1_1_campaign_launches_at_create_and_waits_for_scheduled_at(
     wanted = datetime.fromisoformat(campaign["scheduled_at"])
     for scheduled_at in campaign["row_scheduled_at"]:
         assert datetime.fromisoformat(scheduled_at.replace("Z", "+00:00")) == wanted
+
+
+def test_a_0_1_1_campaign_is_called_with_no_launch_request(session: dict[str, Any]) -> None:
+    """0.1.1's create "launches it immediately": strict 0.1.1 models see every row through
+    to completed, and no status they do not know on the way."""
+    campaign = session["campaign_now"]
+    assert campaign["created_status"] == "running"
+    assert campaign["seen"][-1] == ["completed", "completed"], campaign["seen"]
+    assert campaign["retrieved_status"] == "completed"
+
+
+def test_statuses_0_1_1_lacks_are_shown_as_their_nearest(
+    session: dict[str, Any], made_without_the_sdk: tuple[str, str]
+) -> None:
+    mapped = session["mapped"]
+    assert mapped["not_launched"] == ["initializing"]
+    assert mapped["paused"] == "scheduled"
+    assert len(mapped["initializing_filter"]) == 1, "the filter matches what 0.1.1 is shown"
+
+
+@pytest.mark.parametrize(
+    ("headers", "launched"),
+    [
+        ({"X-Stainless-Package-Version": "0.1.1", "User-Agent": "Revox/Python 0.1.1"}, True),
+        ({"User-Agent": "Revox/Python 0.1.1"}, True),  # no Stainless header: the agent says
+        ({"X-Stainless-Package-Version": "0.5.0", "User-Agent": "Revox/Python 0.5.0"}, False),
+        ({"X-Stainless-Package-Version": "0.5.0", "User-Agent": "Revox/Python 0.1.1"}, False),
+        ({"User-Agent": "python-httpx/0.28"}, False),
+    ],
+)
+def test_only_a_0_1_client_is_launched_at_create(
+    engine: LiveServer, legacy_org: Org, headers: dict[str, str], launched: bool
+) -> None:
+    auth = {"Authorization": f"Bearer {legacy_org.live_key}"}
+    with httpx.Client(base_url=f"{engine.url}/api", headers=auth, timeout=30) as http:
+        assistant = http.post(
+            "/assistants", json={"name": "Who", "prompt": "Hi.", "call_retry_config": _windows()}
+        ).json()["assistant"]
+        contacts = [{"to_phone_number": "+12125550141", "prompt_variables": {}}]
+        created = http.post(
+            "/campaigns",
+            headers=headers,
+            json={"assistant_id": assistant["id"], "name": "Who", "contacts": contacts},
+        ).json()["campaign"]
+        rows = http.get(f"/campaigns/{created['id']}/rows").json()["rows"]
+    assert (rows[0]["call"]["status"] != "not_launched") is launched
 
 
 def test_the_0_3_0_launch_route_launches_every_row(engine: LiveServer, legacy_org: Org) -> None:

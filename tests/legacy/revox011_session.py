@@ -1,7 +1,10 @@
 """Drive SDK 0.1.1 end to end; run as a script with PYTHONPATH=build/revox011 first, so
 that ``import revox`` is 0.1.1. Prints one JSON object with what the test checks.
 
-Usage: python revox011_session.py BASE_URL API_KEY
+The client validates every response strictly against 0.1.1's models.
+
+Usage: python revox011_session.py BASE_URL API_KEY DRAFT_CAMPAIGN_ID PAUSED_CALL_ID
+(a campaign and a call the test made without the SDK, left not_launched and paused)
 """
 
 from __future__ import annotations
@@ -40,11 +43,25 @@ ASSISTANT_011: dict[str, Any] = {
     "faq_items": [{"question": "Who are you?", "answer": "Acme's assistant."}],
     "webhook_url": "https://example.com/revox-hook",
 }
+ALL_DAY_011 = {  # never outside the window, whatever the time in New York
+    **WINDOWS_011,
+    "calling_windows": [
+        {
+            "calling_window_start_time": "00:00",
+            "calling_window_end_time": "24:00",
+            "retry_delay_seconds": 5,
+        }
+    ],
+}
 
 
-def main(base_url: str, api_key: str) -> dict[str, Any]:
+def main(
+    base_url: str, api_key: str, draft_campaign_id: str, paused_call_id: str
+) -> dict[str, Any]:
     out: dict[str, Any] = {"version": revox.__version__, "module": revox.__file__}
-    client = revox.Revox(api_key=api_key, base_url=base_url, max_retries=0)
+    client = revox.Revox(
+        api_key=api_key, base_url=base_url, max_retries=0, _strict_response_validation=True
+    )
 
     # assistants: create, retrieve (bare), update, list, delete
     created = client.assistants.create(name="Legacy", **ASSISTANT_011).assistant
@@ -130,8 +147,50 @@ def main(base_url: str, api_key: str) -> dict[str, Any]:
         "retrieved_status": client.campaigns.retrieve(campaign.id).campaign.status,
         "listed": [c.id for c in client.campaigns.list().campaigns],
     }
+
+    # 0.1.1 campaigns launch at create: polling the rows is all it takes to see them done
+    launched = client.campaigns.create(
+        assistant_id=created.id,
+        name="Legacy campaign now",
+        contacts=[
+            {"to_phone_number": "+12125550100", "prompt_variables": {"first_name": "C"}},
+            {"to_phone_number": "+14155550100", "prompt_variables": {"first_name": "D"}},
+        ],
+        call_retry_config=ALL_DAY_011,  # type: ignore[arg-type]
+    ).campaign
+    seen: list[list[str | None]] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        statuses = [
+            row.call.status if row.call else None
+            for row in client.campaigns.get_rows(launched.id, page=0, page_size=10).rows
+        ]
+        if not seen or seen[-1] != statuses:
+            seen.append(statuses)
+        if statuses and all(status == "completed" for status in statuses):
+            break
+        time.sleep(0.3)
+    out["campaign_now"] = {
+        "created_status": launched.status,
+        "seen": seen,
+        "retrieved_status": client.campaigns.retrieve(launched.id).campaign.status,
+    }
+
+    # what 0.1.1 has no status for, shown as its nearest status
+    draft_rows = client.campaigns.get_rows(draft_campaign_id, page=0, page_size=10).rows
+    paused = client.call.retrieve(paused_call_id).call
+    out["mapped"] = {
+        "not_launched": [row.call.status if row.call else None for row in draft_rows],
+        "paused": paused.status,
+        "initializing_filter": [
+            row.id
+            for row in client.campaigns.get_rows(
+                draft_campaign_id, page=0, page_size=10, statuses="initializing"
+            ).rows
+        ],
+    }
     return out
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2]), default=str))
+    print(json.dumps(main(*sys.argv[1:5]), default=str))

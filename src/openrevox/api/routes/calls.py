@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from openrevox.api.deps import Auth, Services
+from openrevox.api.legacy_clients import call_for, status_filter_for
 from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.call import CallCreate, CallExportIn, CallFilters
 from openrevox.api.wire import attempt_wire, call_rows, call_rows_wire, call_wire
@@ -82,11 +83,13 @@ async def get_call(request: Request, principal: Auth, services: Services) -> JSO
     if rows is None:
         raise NotFound(f"no call with id '{call_id}'", param="id")
     urls = services.recording_links().of_rows(rows.attempts)
-    return JSON({"call": call_rows_wire(rows, urls)})
+    return JSON({"call": call_for(request, call_rows_wire(rows, urls))})
 
 
 @router.post("/call", summary="Place a call order (now, at scheduled_at, or in the next window)")
-async def create_call(body: CallCreate, principal: Auth, services: Services) -> JSON:
+async def create_call(
+    request: Request, body: CallCreate, principal: Auth, services: Services
+) -> JSON:
     async with services.db.transaction() as conn:
         call_id = await service.create_call(
             conn, principal, services.settings, body, services.clock.now()
@@ -95,7 +98,7 @@ async def create_call(body: CallCreate, principal: Auth, services: Services) -> 
             conn, organization_id=principal.organization_id, mode=principal.mode, call_id=call_id
         )
         assert view is not None
-        payload = {"call": call_wire(view, services.recording_links())}
+        payload = {"call": call_for(request, call_wire(view, services.recording_links()))}
     return JSON(payload)
 
 
@@ -211,6 +214,7 @@ LEGACY_STATUSES = {
 
 @router.get("/call", summary="Legacy (SDK <= 0.1.1): call attempts, newest first, 0-based page")
 async def list_attempts_legacy(
+    request: Request,
     principal: Auth,
     services: Services,
     page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -226,7 +230,7 @@ async def list_attempts_legacy(
             conn,
             organization_id=principal.organization_id,
             mode=principal.mode,
-            statuses=wanted,
+            statuses=status_filter_for(request, wanted),
             offset=page * page_size,
             limit=page_size,
         )

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.api.deps import Auth, Services
+from openrevox.api.legacy_clients import call_for, is_sdk_0_1, status_filter_for
 from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.campaign import (
     CampaignCreate,
@@ -81,13 +82,16 @@ async def _one(conn: AsyncConnection, principal: Principal, campaign_id: str) ->
 
 
 @router.post("", summary="Create a campaign: each contact becomes a not_launched call")
-async def create_campaign(body: CampaignCreate, principal: Auth, services: Services) -> JSON:
+async def create_campaign(
+    request: Request, body: CampaignCreate, principal: Auth, services: Services
+) -> JSON:
     async with services.db.read() as conn:  # the checks, before the write transaction
         checked = await service.check_create(conn, principal, body)
     now = services.clock.now()
     async with services.db.transaction() as conn:
         campaign_id, legacy_launch = await service.create(conn, principal, body, checked, now)
-        if legacy_launch:  # SDK 0.1.1 / 0.2-0.3: the campaign starts at once
+        # SDK 0.1.1 (its headers, or a scheduled_at) and 0.2-0.3 (launch): it starts at once
+        if legacy_launch or is_sdk_0_1(request):
             everything = LaunchIn(
                 mode="ai_first", selection=Selection(), scheduled_at=body.scheduled_at
             )
@@ -287,6 +291,7 @@ async def campaign_statistics(campaign_id: str, principal: Auth, services: Servi
     summary="Contact rows, paged (ours: page is 0-based, page_size up to 5000, default 1000)",
 )
 async def campaign_rows(
+    request: Request,
     campaign_id: str,
     principal: Auth,
     services: Services,
@@ -302,7 +307,9 @@ async def campaign_rows(
         if result not in valid:
             raise InvalidField(f"unknown result '{result}'", param="result")
         wanted_results = (result,)
-    wanted_statuses = tuple(s.strip() for s in (statuses or "").split(",") if s.strip())
+    wanted_statuses = status_filter_for(
+        request, (s.strip() for s in (statuses or "").split(",") if s.strip())
+    )
     async with services.db.read() as conn:
         record = await service.get_or_404(conn, principal, campaign_id)
         rows, total = await campaigns.rows_page(
@@ -329,7 +336,9 @@ async def campaign_rows(
                     "input_data": row.input_data,
                     "phone_number": row.phone_number,
                     "row_index": row.row_index,
-                    "call": call_wire(orders[row.call_order_id], services.recording_links())
+                    "call": call_for(
+                        request, call_wire(orders[row.call_order_id], services.recording_links())
+                    )
                     if row.call_order_id in orders
                     else None,
                 }
