@@ -13,6 +13,7 @@ from openrevox.domain.clock import SystemClock
 from openrevox.settings import Settings
 from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head
+from openrevox.store.repositories.sim_ledger import SimLedger
 from openrevox.telephony.base import (
     CallRequest,
     ConversationOutcome,
@@ -59,7 +60,7 @@ def test_a_line_fault_ends_the_attempt_with_its_reason(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         db = Database(create_engine(url, pool_size=1))
-        network = SimulatedNetwork(db=db, clock=SystemClock(), speed=100.0)
+        network = SimulatedNetwork(ledger=SimLedger(db), clock=SystemClock(), speed=100.0)
         request = CallRequest(
             attempt_id=str(uuid.uuid4()), call_order_id=str(uuid.uuid4()),
             organization_id=str(uuid.uuid4()), to_number="+14155550100",

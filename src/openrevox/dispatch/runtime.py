@@ -11,6 +11,7 @@ from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
 from openrevox.domain.clock import Clock
 from openrevox.settings import Settings
 from openrevox.store.db import Database
+from openrevox.store.repositories.sim_ledger import SimLedger
 from openrevox.telephony.base import CallRequest, Conversation, ConversationFactory
 from openrevox.telephony.sim.network import SimulatedNetwork
 
@@ -60,7 +61,7 @@ def build_worker(settings: Settings, db: Database, clock: Clock) -> Worker:
     return Worker(
         db=db,
         provider=SimulatedNetwork(
-            db=db,
+            ledger=SimLedger(db),
             clock=clock,
             speed=settings.sim_speed,
             worker_id=worker_id,

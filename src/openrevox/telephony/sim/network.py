@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from openrevox.domain.clock import Clock
-from openrevox.store.bulk import insert_rows
-from openrevox.store.db import Database
-from openrevox.store.tables import sim_ledger
 from openrevox.telephony.base import (
     CallEvents,
     CallRequest,
@@ -45,13 +43,23 @@ class AlreadyDialled(RuntimeError):
     """The ledger already holds this attempt: dialling it again is refused."""
 
 
+class DialStore(Protocol):
+    """Where the ledger's rows are kept (``store.repositories.sim_ledger.SimLedger``,
+    wired by ``dispatch.runtime``): telephony reports through it and imports no store."""
+
+    async def insert_dials(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+        """Write ``rows`` (the ``sim_ledger`` columns) in one transaction of their own,
+        committed on return; the attempt ids written (one already there is skipped)."""
+        ...
+
+
 class _Ledger:
     """The network's record of every dial. The dials of the same moment are written in
     one transaction of the ledger's own, committed before any of them rings; an attempt
     id already in the ledger is refused (``record`` returns False)."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, store: DialStore) -> None:
+        self._store = store
         self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
@@ -91,18 +99,14 @@ class _Ledger:
                     future.set_result(fresh)
 
     async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
-        async with self._db.transaction() as conn:
-            inserted = await insert_rows(
-                conn, sim_ledger, rows, skip_conflicts=True, returning=sim_ledger.c.attempt_id
-            )
-        return set(inserted)
+        return await self._store.insert_dials(rows)
 
 
 class SimulatedNetwork:
     def __init__(
         self,
         *,
-        db: Database,
+        ledger: DialStore,
         clock: Clock,
         speed: float = 1.0,
         worker_id: str = "sim",
@@ -112,12 +116,11 @@ class SimulatedNetwork:
             raise ValueError("the simulated network's speed factor must be positive")
         if fidelity not in ("text", "audio"):
             raise ValueError(f"the simulated network's fidelity is text or audio, not {fidelity}")
-        self.db = db
         self.clock = clock
         self.speed = speed
         self.fidelity = fidelity
         self.worker_id = worker_id
-        self._ledger = _Ledger(db)
+        self._ledger = _Ledger(ledger)
 
     def seconds(self, real: float) -> float:
         return real / self.speed
