@@ -3,8 +3,6 @@ validation (types and enum literals); another organization's ids answer 404."""
 
 from __future__ import annotations
 
-import base64
-
 import httpx
 import pytest
 import revox
@@ -74,23 +72,13 @@ def test_every_response_is_complete_and_strictly_valid(strict: revox.Revox) -> N
     providers = {voice.provider for voice in voices}
     assert {"cartesia", "elevenlabs"} <= providers
     assert_complete(raw.voices.retrieve(voices[0].id, provider=voices[0].provider))
-    sample = base64.b64encode(b"RIFF" + bytes(2000)).decode()
-    clone_voice = assert_complete(
-        raw.voices.clone(audio=sample, content_type="audio/wav", language="en", name="Mine")
-    )
-    assert_complete(raw.voices.delete(clone_voice.id))
+    # voices.clone and voices.delete need Cartesia: tests/api/test_voices_api.py
 
 
 def test_another_organizations_ids_answer_404(server: LiveServer, client: revox.Revox) -> None:
     assistant = client.assistants.create(name="Private", prompt="p").assistant
     call = client.call.create(phone_number="+14155550100", assistant_id=assistant.id).call
     number = client.phone_numbers.list().phone_numbers[0]
-    clone = client.voices.clone(
-        audio=base64.b64encode(b"x" * 100).decode(),
-        content_type="audio/wav",
-        language="en",
-        name="v",
-    )
     stranger = server.new_org()
     other = revox.Revox(api_key=stranger.live_key, base_url=f"{server.url}/api", max_retries=0)
     attempts = [
@@ -104,7 +92,6 @@ def test_another_organizations_ids_answer_404(server: LiveServer, client: revox.
         lambda: other.call.resume(call.id),
         lambda: other.phone_numbers.update(number.id, label="x"),
         lambda: other.phone_numbers.delete(number.id),
-        lambda: other.voices.delete(clone.id),
     ]
     for attempt in attempts:
         with pytest.raises(revox.NotFoundError):
@@ -112,7 +99,6 @@ def test_another_organizations_ids_answer_404(server: LiveServer, client: revox.
     assert assistant.id not in [a.id for a in other.assistants.list().assistants]
     assert other.call.search(**EMPTY_FILTERS, page=0, page_size=10).total_count == 0  # type: ignore[arg-type]
     assert "+14155550100" not in other.call.phone_history().phone_history
-    assert clone.cartesia_voice_id not in [v.id for v in other.voices.list().voices]
     with pytest.raises(revox.UnprocessableEntityError):
         other.call.create(phone_number="+14155550100", assistant_id=assistant.id)
 

@@ -155,6 +155,14 @@ class VoiceService:
         name: str,
         now: datetime,
     ) -> ClonedVoice:
+        if self.cartesia is None:
+            # Piper (the local kit) cannot learn a voice from a sample: a "clone" made
+            # without a provider would speak with a stock voice.
+            raise Conflict(
+                "voice cloning needs Cartesia: set OPENREVOX_CARTESIA_API_KEY on the server "
+                "(the local voices cannot be cloned)",
+                code="voice_cloning_not_configured",
+            )
         try:
             audio = base64.b64decode(audio_base64, validate=True)
         except (binascii.Error, ValueError):
@@ -164,14 +172,12 @@ class VoiceService:
         if len(audio) > MAX_CLONE_BYTES:
             raise InvalidField("audio is larger than 7.5 MB once decoded", param="audio")
         voice_id = str(uuid.uuid4())
-        provider_voice_id = voice_id
-        if self.cartesia is not None:
-            try:
-                provider_voice_id = await self.cartesia.clone(
-                    audio=audio, content_type=content_type, name=name, language=language
-                )
-            except VoiceProviderError as error:
-                raise Conflict(f"cartesia refused the clone: {error}") from None
+        try:
+            provider_voice_id = await self.cartesia.clone(
+                audio=audio, content_type=content_type, name=name, language=language
+            )
+        except VoiceProviderError as error:
+            raise Conflict(f"cartesia refused the clone: {error}") from None
         self.samples_dir.mkdir(parents=True, exist_ok=True)
         sample = self.samples_dir / voice_id
         sample.write_bytes(audio)
