@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from openrevox.domain.retry_config import policy_from_wire, recipient_timezone
 from openrevox.domain.schedule import first_dial_time
 from openrevox.store.repositories import campaigns as campaign_repository
-from openrevox.store.repositories.dispatch import add_do_not_contact
+from openrevox.store.repositories.do_not_contact import add as add_do_not_contact
 from openrevox.store.tables import call_orders, campaign_rows, webhook_events
 from tests.conftest import LiveServer, Org
 

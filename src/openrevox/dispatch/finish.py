@@ -22,7 +22,7 @@ from openrevox.domain.attempt_plan import AttemptReport, OrderPlan, plan_after_a
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal, transition
 from openrevox.results import webhooks
 from openrevox.store.db import Database
-from openrevox.store.repositories import calls
+from openrevox.store.repositories import calls, do_not_contact
 from openrevox.store.repositories import dispatch as repo
 from openrevox.store.repositories.calls import CallOrderRecord
 from openrevox.store.repositories.dispatch import ClaimedAttempt
@@ -170,7 +170,7 @@ async def _side_effects(
             conn, assistant_id=order.assistant_id, questions=result.unanswered_questions, now=now
         )
     if result.do_not_contact:
-        await repo.add_do_not_contact(
+        await do_not_contact.add(
             conn,
             organization_id=order.organization_id,
             mode=order.mode,

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.agent.llm.endpoints import endpoint_for
@@ -23,10 +22,9 @@ from openrevox.services import assistants as assistant_service
 from openrevox.services import order_status
 from openrevox.services.order_status import move
 from openrevox.settings import Settings
-from openrevox.store.repositories import calls, phone_numbers
+from openrevox.store.repositories import calls, do_not_contact, phone_numbers
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.calls import CallOrderRecord
-from openrevox.store.tables import do_not_contact
 
 CONTACT_KEYS = ("company", "email", "first_name", "job_title", "last_name")
 
@@ -43,17 +41,6 @@ def reaches_real_carrier(settings: Settings, principal: Principal, number: str) 
         and principal.mode == "live"
         and not is_fictional(number)
     )
-
-
-async def is_do_not_contact(conn: AsyncConnection, principal: Principal, number: str) -> bool:
-    row = await conn.execute(
-        sa.select(do_not_contact.c.phone_number).where(
-            do_not_contact.c.organization_id == principal.organization_id,
-            do_not_contact.c.mode == principal.mode,
-            do_not_contact.c.phone_number == number,
-        )
-    )
-    return row.first() is not None
 
 
 async def _snapshot_for(
@@ -104,7 +91,9 @@ async def create_call(
             "calls only (use a test key, a sandbox number, or set OPENREVOX_LLM_BASE_URL)",
             param="phone_number",
         )
-    if await is_do_not_contact(conn, principal, to_number):
+    if await do_not_contact.is_listed(
+        conn, organization_id=principal.organization_id, mode=principal.mode, phone_number=to_number
+    ):
         raise Conflict(f"{to_number} is on your do-not-contact list", param="phone_number")
 
     if body.from_phone_number:

@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.store.types import UTCDateTime
 
+# The SQL text written here names only the tables' own columns (looked up in their
+# metadata) and quotes them as the dialect does; every value is a bound parameter.
+_PG = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
+
 
 @functools.lru_cache(maxsize=256)
 def _pg_element(column: sa.Column[Any]) -> tuple[str, str, bool]:
@@ -54,8 +58,8 @@ def unnest_arrays(
             items = [none if item is None else orjson.dumps(item).decode() for item in items]
         arrays[f"a{index}"] = items
         arguments.append(f"CAST(:a{index} AS {array})")
-        values.append(f'v."{key}"{cast}')
-    names = ", ".join(f'"{key}"' for key in columns)
+        values.append(f"v.{_PG.quote_identifier(table.c[key].name)}{cast}")
+    names = ", ".join(_PG.quote_identifier(table.c[key].name) for key in columns)
     return f"unnest({', '.join(arguments)}) AS v({names})", values, arrays
 
 
@@ -91,12 +95,13 @@ async def insert_rows(
         source, values, params = unnest_arrays(
             table, {key: [row[key] for row in rows] for key in keys}, orm_nulls=orm_nulls
         )
-        names = ", ".join(f'"{key}"' for key in keys)
-        sql = f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM {source}"
+        names = ", ".join(_PG.quote_identifier(table.c[key].name) for key in keys)
+        target = _PG.format_table(table)
+        sql = f"INSERT INTO {target} ({names}) SELECT {', '.join(values)} FROM {source}"
         if skip_conflicts:
             sql += " ON CONFLICT DO NOTHING"
         if returning is not None:
-            sql += f' RETURNING "{returning.name}"'
+            sql += f" RETURNING {_PG.quote_identifier(returning.name)}"
         result = await conn.execute(sa.text(sql), params)
         return list(result.scalars()) if returning is not None else []
     statement: Any = sa.insert(table)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import Field
 
@@ -17,7 +16,7 @@ from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.common import WireModel
 from openrevox.domain.clock import iso
 from openrevox.errors import NotFound
-from openrevox.store.tables import concurrency_keys
+from openrevox.store.repositories import concurrency_keys
 
 router = APIRouter(prefix="/concurrency-keys", tags=["concurrency keys (openrevox)"])
 
@@ -26,32 +25,20 @@ class KeyLimitIn(WireModel):
     max_concurrent_calls: Annotated[int, Field(ge=1, le=10_000)]
 
 
-def _where(organization_id: str, mode: str, key: str | None = None) -> list[sa.ColumnElement[bool]]:
-    clauses = [
-        concurrency_keys.c.organization_id == organization_id,
-        concurrency_keys.c.mode == mode,
-    ]
-    if key is not None:
-        clauses.append(concurrency_keys.c.key == key)
-    return clauses
-
-
 @router.get("", summary="List concurrency keys with a limit set")
 async def list_keys(principal: Auth, services: Services) -> JSON:
     async with services.db.read() as conn:
-        rows = await conn.execute(
-            sa.select(concurrency_keys)
-            .where(*_where(principal.organization_id, principal.mode))
-            .order_by(concurrency_keys.c.key)
+        limits = await concurrency_keys.list_limits(
+            conn, organization_id=principal.organization_id, mode=principal.mode
         )
-        items = [
-            {
-                "key": r.key,
-                "max_concurrent_calls": r.max_concurrent_calls,
-                "updated_at": iso(r.updated_at),
-            }
-            for r in rows
-        ]
+    items = [
+        {
+            "key": limit.key,
+            "max_concurrent_calls": limit.max_concurrent_calls,
+            "updated_at": iso(limit.updated_at),
+        }
+        for limit in limits
+    ]
     return JSON(
         {
             "concurrency_keys": items,
@@ -64,21 +51,14 @@ async def list_keys(principal: Auth, services: Services) -> JSON:
 async def set_key(key: str, body: KeyLimitIn, principal: Auth, services: Services) -> JSON:
     now = services.clock.now()
     async with services.db.transaction() as conn:
-        found = await conn.execute(
-            sa.update(concurrency_keys)
-            .where(*_where(principal.organization_id, principal.mode, key))
-            .values(max_concurrent_calls=body.max_concurrent_calls, updated_at=now)
+        await concurrency_keys.set_limit(
+            conn,
+            organization_id=principal.organization_id,
+            mode=principal.mode,
+            key=key,
+            limit=body.max_concurrent_calls,
+            now=now,
         )
-        if not found.rowcount:
-            await conn.execute(
-                sa.insert(concurrency_keys).values(
-                    organization_id=principal.organization_id,
-                    mode=principal.mode,
-                    key=key,
-                    max_concurrent_calls=body.max_concurrent_calls,
-                    updated_at=now,
-                )
-            )
     return JSON(
         {"key": key, "max_concurrent_calls": body.max_concurrent_calls, "updated_at": iso(now)}
     )
@@ -87,11 +67,9 @@ async def set_key(key: str, body: KeyLimitIn, principal: Auth, services: Service
 @router.delete("/{key}", summary="Forget a key's limit (back to the default)")
 async def delete_key(key: str, principal: Auth, services: Services) -> JSON:
     async with services.db.transaction() as conn:
-        result = await conn.execute(
-            sa.delete(concurrency_keys).where(
-                *_where(principal.organization_id, principal.mode, key)
-            )
+        deleted = await concurrency_keys.delete_limit(
+            conn, organization_id=principal.organization_id, mode=principal.mode, key=key
         )
-    if not result.rowcount:
+    if not deleted:
         raise NotFound(f"no limit is set for concurrency key '{key}'", param="key")
     return success()

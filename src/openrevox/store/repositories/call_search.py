@@ -9,12 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
+from openrevox.store.repositories import do_not_contact
 from openrevox.store.repositories.calls import (
     _SELECT_ORDERS,
     CallOrderRecord,
     order_from_row,
 )
-from openrevox.store.tables import call_attempts, call_orders, campaigns, do_not_contact
+from openrevox.store.tables import call_attempts, call_orders, campaigns
 
 SORTABLE = {
     "created_at": call_orders.c.created_at,
@@ -187,11 +188,6 @@ async def phone_history(
             entry.last_outcome_at is None or row.updated_at > entry.last_outcome_at
         ):
             entry.last_outcome, entry.last_outcome_at = row.outcome, row.updated_at
-    blocked = await conn.execute(
-        sa.select(do_not_contact.c.phone_number).where(
-            do_not_contact.c.organization_id == organization_id, do_not_contact.c.mode == mode
-        )
-    )
-    for (number,) in blocked:
+    for number in await do_not_contact.numbers(conn, organization_id=organization_id, mode=mode):
         history.setdefault(number, HistoryEntry(campaigns={})).do_not_contact = True
     return history

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
 from openrevox.store.bulk import in_list
+from openrevox.store.repositories import do_not_contact
 from openrevox.store.repositories.calls import (
     _SELECT_ORDERS,
     TERMINAL_STATUSES,
@@ -23,7 +24,6 @@ from openrevox.store.tables import (
     call_orders,
     campaign_rows,
     campaigns,
-    do_not_contact,
 )
 from openrevox.store.types import UTCDateTime
 
@@ -372,11 +372,7 @@ async def do_not_contact_orders(
     # Correlated on (organization, number) both ways, so that either side's index serves,
     # whichever the planner starts from (fresh imports have no statistics yet).
     o = call_orders.c
-    listed = sa.exists().where(
-        do_not_contact.c.organization_id == o.organization_id,
-        do_not_contact.c.mode == o.mode,
-        do_not_contact.c.phone_number == o.to_phone_number,
-    )
+    listed = do_not_contact.listed(o.organization_id, o.mode, o.to_phone_number)
     mine = [o.organization_id == organization_id, o.mode == mode]
     rows = await conn.execute(_SELECT_ORDERS.where(*not_launched(where), *mine, listed))
     return [order_from_row(row) for row in rows.mappings()]

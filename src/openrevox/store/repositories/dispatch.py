@@ -42,7 +42,6 @@ from openrevox.store.tables import (
     campaigns,
     concurrency_keys,
     concurrency_slots,
-    do_not_contact,
     faq_items,
     organizations,
 )
@@ -378,16 +377,23 @@ async def _update_by_id(
         if conn.dialect.name == "postgresql":
             columns = {"id": ids, **{key: [row[key] for row in rows] for key in keys}}
             source, values, params = unnest_arrays(table, columns)
-            sets = [f'"{key}" = {value}' for key, value in zip(keys, values[1:], strict=True)]
+            # Every value is a bound parameter; the only names in the text are the
+            # table's own columns (looked up in its metadata), quoted by the dialect.
+            quote = conn.dialect.identifier_preparer.quote_identifier
+            sets = [
+                f"{quote(table.c[key].name)} = {value}"
+                for key, value in zip(keys, values[1:], strict=True)
+            ]
             for index, (key, value) in enumerate((also or {}).items()):
-                sets.append(f'"{key}" = :c{index}')
+                sets.append(f"{quote(table.c[key].name)} = :c{index}")
                 params[f"c{index}"] = value
             where = 't.id = v."id"'
             if live_of is not None:
-                where += " AND t.worker_id = :worker AND t.status IN ("
-                where += ", ".join(f"'{status}'" for status in LIVE_ATTEMPT_STATUSES) + ")"
+                where += " AND t.worker_id = :worker AND t.status = ANY(CAST(:live AS TEXT[]))"
                 params["worker"] = live_of
-            sql = f"UPDATE {table.name} AS t SET {', '.join(sets)} FROM {source} WHERE {where}"
+                params["live"] = list(LIVE_ATTEMPT_STATUSES)
+            target = conn.dialect.identifier_preparer.format_table(table)
+            sql = f"UPDATE {target} AS t SET {', '.join(sets)} FROM {source} WHERE {where}"
             result = await conn.execute(sa.text(sql + " RETURNING t.id"), params)
             written.update(result.scalars())
             continue
@@ -553,34 +559,6 @@ async def drop_stale_slots(conn: AsyncConnection, *, now: datetime) -> None:
     await conn.execute(
         sa.delete(concurrency_slots).where(concurrency_slots.c.expires_at < now, ~live)
     )
-
-
-async def add_do_not_contact(
-    conn: AsyncConnection,
-    *,
-    organization_id: str,
-    mode: str,
-    phone_number: str,
-    reason: str,
-    now: datetime,
-) -> None:
-    exists = await conn.execute(
-        sa.select(do_not_contact.c.phone_number).where(
-            do_not_contact.c.organization_id == organization_id,
-            do_not_contact.c.mode == mode,
-            do_not_contact.c.phone_number == phone_number,
-        )
-    )
-    if exists.first() is None:
-        await conn.execute(
-            sa.insert(do_not_contact).values(
-                organization_id=organization_id,
-                mode=mode,
-                phone_number=phone_number,
-                reason=reason,
-                created_at=now,
-            )
-        )
 
 
 async def add_pending_faq(
