@@ -69,7 +69,8 @@ async def run_ours(calls: int, seconds: float, audio: dict[str, bytes], delays: 
     from openrevox.audio.mouth import Mouth
     from openrevox.audio.side import CallSide
     from openrevox.audio.silero import SileroState
-    from openrevox.audio.tts import Speech, Style
+    from openrevox.audio.speech import SentenceSpeech, UtteranceRecognition
+    from openrevox.audio.tts import Speech
     from openrevox.audio.turn import shared_smart_turn
     from openrevox.audio.wire import Event, Port, Wire
 
@@ -91,7 +92,7 @@ async def run_ours(calls: int, seconds: float, audio: dict[str, bytes], delays: 
             return QUESTION
 
     class FakeTTS:
-        async def speak(self, text: str, style: Style) -> Speech:
+        async def speak_sentence(self, text: str) -> Speech:
             await asyncio.sleep(delays.tts)
             return reply
 
@@ -127,14 +128,14 @@ async def run_ours(calls: int, seconds: float, audio: dict[str, bytes], delays: 
 
     def agent(index: int) -> AudioLine:
         wire = Wire()
-        mouth = Mouth(FakeTTS())
+        mouth = Mouth(SentenceSpeech(FakeTTS()))
         mouth.on_speech = lambda: recorder.first_frame(index, loop.time())
 
         def on_event(name: str) -> None:
             if name == "speech_stopped":
                 recorder.speech_stopped(index, loop.time())
 
-        ear = Ear(FakeSTT(), Inbox(), turns=turns, on_event=on_event)
+        ear = Ear(UtteranceRecognition(FakeSTT()), Inbox(), turns=turns, on_event=on_event)
         side = CallSide(engine, mouth, ear, wire.a)
         caller = Caller(wire.b, int(rng.integers(0, cycle // FRAME_BYTES)) * FRAME_BYTES)
         wire.connect(side, caller)

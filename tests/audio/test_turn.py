@@ -20,6 +20,7 @@ from openrevox.audio.codec import FRAME_BYTES, RATE, Samples
 from openrevox.audio.ear import Ear, Inbox, TurnPolicy
 from openrevox.audio.engine import AudioEngine
 from openrevox.audio.silero import SileroState
+from openrevox.audio.speech import UtteranceRecognition
 from openrevox.audio.tts import CALLEE, Synthesizer
 from openrevox.audio.turn import (
     Requests,
@@ -178,7 +179,11 @@ def test_a_pause_the_speaker_talks_through_costs_the_model_nothing_once_they_go_
         model = SmartTurn(helpers=1)
         # The helper's first request (its start, seconds) holds every later one waiting.
         busy = model.predict(silence)
-        ear = Ear(_Heard(), Inbox(), turns=TurnPolicy(model=model, min_pause=0.2, max_pause=0.8))
+        ear = Ear(
+            UtteranceRecognition(_Heard()),
+            Inbox(),
+            turns=TurnPolicy(model=model, min_pause=0.2, max_pause=0.8),
+        )
         engine, listener = AudioEngine(), _Listener(ear)
         engine.add(listener)
         for start in range(0, len(line), FRAME_BYTES):

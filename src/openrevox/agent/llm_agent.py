@@ -29,6 +29,7 @@ from openrevox.telephony.base import (
     ConversationOutcome,
     EndedBy,
     Line,
+    ReplyTimings,
     Transcript,
     TranscriptEntry,
 )
@@ -202,8 +203,13 @@ class _Call:
                 entry.content = " ".join(part for part in spoken if part)
                 self.transcript.changed()
 
+        asked_at, timed = asyncio.get_running_loop().time(), False
         async for item in self.model.stream(self.messages, self.tools):
             if isinstance(item, TextDelta):
+                if not timed and isinstance(self.line, ReplyTimings):
+                    timed = True
+                    ttft = (asyncio.get_running_loop().time() - asked_at) * 1000
+                    self.line.llm_replied(ttft, self.model.name)
                 pending += item.text
                 *sentences, pending = SENTENCE_END.split(pending)
                 for sentence in sentences:

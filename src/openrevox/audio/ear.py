@@ -6,7 +6,12 @@ confidences, pipecat's VAD state machine says when speech starts and stops. A tu
 when speech starts (with the half second before it, which the VAD needed to be sure)
 and ends after a pause: at ``min_pause`` when the turn model calls the turn complete
 (asked a little earlier, so its verdict is ready), at ``max_pause`` whatever it says.
-The turn's audio then goes to speech-to-text, and the text to the inbox, in order.
+The turn's audio is streamed to the side's ``SpeechToText`` (``speech.py``) from its
+start (the half second before included), finalized when the turn ends, and the text put
+in the inbox, in order. A speech provider's failure is put there too (a ``SpeechFault``).
+Each turn is reported (``on_heard``) with where its voice started and stopped in the
+audio received and how long the final transcript took after the end of speech: the
+callee's ``speech_events``.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Final, Generic, TypeVar
 
 import numpy as np
 from pipecat.audio.vad.vad_analyzer import VADState
 
 from openrevox.audio.codec import FRAME_SAMPLES, RATE, Samples, ulaw_decode
 from openrevox.audio.silero import WINDOW
+from openrevox.audio.speech import SpeechFault, SpeechToText
 from openrevox.audio.tones import BEEP_TEXT, BeepDetector
 from openrevox.audio.turn import COMPLETE, SmartTurn
 from openrevox.audio.vad import SileroVAD
@@ -51,10 +57,16 @@ def _windows(seconds: float) -> int:
     return round(seconds * RATE / WINDOW)
 
 
-class Transcriber(Protocol):
-    async def transcribe(self, samples: Samples) -> str:
-        """The text of one utterance (8 kHz int16); empty when nothing was recognized."""
-        ...
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """One turn of the other side: its voice from sample ``start`` to ``stop`` of the
+    audio received, its final text, and the time from the end of its voice to that
+    text."""
+
+    start: int
+    stop: int
+    text: str
+    stt_delay_ms: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +134,7 @@ class Inbox(Generic[T]):
 class Ear:
     def __init__(
         self,
-        transcriber: Transcriber,
+        stt: SpeechToText,
         inbox: Inbox[object],
         *,
         turns: TurnPolicy,
@@ -134,7 +146,13 @@ class Ear:
     ) -> None:
         self.name = name
         self.vad = vad or SileroVAD()
-        self._transcriber = transcriber
+        self.stt = stt
+        self.on_heard: Callable[[Heard], None] | None = None
+        self._position = 0  # samples of the VAD windows advanced so far
+        self._run_start = 0  # where the voiced run under way started
+        self._voice = (0, 0)  # the open turn's first and last voiced sample
+        self._voiced_at = 0.0  # loop time the last voiced window was heard
+        self._was_voiced = False
         self.inbox = inbox
         self._turns = turns
         self._on_speech_start = on_speech_start
@@ -172,18 +190,28 @@ class Ear:
             if self._turn is not None:
                 self._turn.append(frame)
                 self._turn_samples += len(frame)
+                self.stt.send(frame)
             else:
                 self._preroll.append(frame)
         return self.vad.windows(samples)
 
     def advance(self, windows: Sequence[Samples], confidences: Sequence[float]) -> None:
         for state in self.vad.advance(windows, confidences):
+            start, self._position = self._position, self._position + WINDOW
             if state in _VOICED and not (self._beeps and self._beeps.in_tone):
+                if not self._was_voiced:
+                    self._run_start = start
+                self._was_voiced = True
                 self._pause = 0
                 self._drop_verdict()  # the speaker went on: that pause ended no turn
                 if state == VADState.SPEAKING and self._turn is None:
                     self._open_turn()
+                    self._voice = (self._run_start, self._position)
+                elif self._turn is not None:
+                    self._voice = (self._voice[0], self._position)
+                self._voiced_at = self._loop.time()
             else:
+                self._was_voiced = False
                 self._pause += 1
             if state == VADState.QUIET and self._state != VADState.QUIET and self._on_event:
                 self._on_event("speech_stopped")
@@ -197,6 +225,8 @@ class Ear:
         self._turn = list(self._preroll)
         self._turn_samples = sum(len(frame) for frame in self._turn)
         self._preroll.clear()
+        if self._turn:
+            self.stt.send(np.concatenate(self._turn))
         log.debug("%s: speech started", self.name)
         if self._on_speech_start is not None:
             self._on_speech_start()
@@ -245,29 +275,41 @@ class Ear:
         return np.concatenate(self._turn) if self._turn else np.zeros(0, dtype=np.int16)
 
     def _end_turn(self, trim: int = 0) -> None:
-        audio = self._audio()
         log.debug(
             "%s: turn ended after %.2f s (pause %.2f s)",
-            self.name, len(audio) / RATE, self._pause * WINDOW / RATE,
+            self.name, self._turn_samples / RATE, self._pause * WINDOW / RATE,
         )  # fmt: skip
-        if trim:
-            audio = audio[: max(len(audio) - trim, 0)]
         self._turn = None
         self._drop_verdict()
         if self._on_event is not None:
             self._on_event("turn_ended")
         slot = self.inbox.reserve()
-        task = self._loop.create_task(self._transcribe(audio, slot))
+        voice = self._voice if self._voice[1] > self._voice[0] else (0, 0)
+        task = self._loop.create_task(self._transcribe(trim, voice, self._voiced_at, slot))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _transcribe(self, audio: Samples, slot: asyncio.Future[object | None]) -> None:
+    async def _transcribe(
+        self,
+        trim: int,
+        voice: tuple[int, int],
+        voiced_at: float,
+        slot: asyncio.Future[object | None],
+    ) -> None:
         try:
-            text = (await self._transcriber.transcribe(audio)).strip()
+            text = (await self.stt.finalize(trim)).strip()
+        except SpeechFault as fault:
+            log.warning("%s: speech to text failed: %s", self.name, fault)
+            if not slot.done():
+                slot.set_result(fault)
+            return
         except Exception:
             log.exception("%s: speech to text failed", self.name)
             text = ""
+        delay = (self._loop.time() - voiced_at) * 1000
         log.debug("%s: heard %r", self.name, text)
+        if self.on_heard is not None and voice[1] > voice[0]:
+            self.on_heard(Heard(voice[0], voice[1], text, delay))
         if not slot.done():
             slot.set_result(text or None)
 

@@ -7,12 +7,20 @@ heard it, ``callee_speaking`` is true from the moment the VAD hears the callee s
 until their utterance is transcribed, DTMF travels out of band (as RFC 2833 sends it).
 
 Barge-in: when the callee starts speaking while the agent talks, the agent stops at
-once, and ``say`` returns the words really said, which is what the transcript keeps.
+once (the synthesis is cancelled), and ``say`` returns the words really said, which is
+what the transcript keeps.
+
+The voice and the ears are the speech interfaces of ``speech.py``: a provider's
+(``providers/``) or the bundled local kit's. A provider's failure raises its
+``SpeechFault`` from ``start``, ``say`` or ``hear`` (the phone line turns it into a
+``LineFault``). What was said and heard, and when, is logged
+as the call's ``speech_events`` (``speech_log.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,13 +28,20 @@ import numpy as np
 
 from openrevox.audio.ambience import ambience_for
 from openrevox.audio.codec import RATE
-from openrevox.audio.ear import Ear, Inbox, Transcriber, TurnPolicy
+from openrevox.audio.ear import Ear, Inbox, TurnPolicy
 from openrevox.audio.engine import AudioEngine
-from openrevox.audio.mouth import Mouth, SpeechSource
+from openrevox.audio.mouth import Mouth
 from openrevox.audio.side import CallSide
 from openrevox.audio.silero import shared_silero
+from openrevox.audio.speech import (
+    SpeechFault,
+    SpeechToText,
+    TextToSpeech,
+    UtteranceRecognition,
+)
+from openrevox.audio.speech_log import SpeechLog
 from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
-from openrevox.audio.tts import Style, Synthesizer, voice_speed
+from openrevox.audio.tts import Style, Synthesizer, local_speech, voice_speed
 from openrevox.audio.tts import sentences as split_sentences
 from openrevox.audio.turn import shared_smart_turn
 from openrevox.audio.wire import Dtmf, Hangup, Port, Transfer
@@ -53,6 +68,9 @@ class AudioLine:
         self.side = side
         self.barge_in = barge_in
         self.transfers: list[str] = []
+        self.speech_log = SpeechLog()
+        side.mouth.on_said = self.speech_log.agent_said
+        side.ear.on_heard = self.speech_log.user_heard
         self._closed = False
 
     @classmethod
@@ -63,14 +81,13 @@ class AudioLine:
         assistant: Mapping[str, Any],
         *,
         turns: TurnPolicy,
-        transcriber: Transcriber | None = None,
-        voice: SpeechSource | None = None,
+        stt: SpeechToText | None = None,
+        tts: TextToSpeech | None = None,
     ) -> AudioLine:
-        """The agent's side for ``assistant`` (voice speed, background sound, hints),
-        not yet attached to the engine."""
+        """The agent's side for ``assistant`` (background sound; with the local kit,
+        its voice speed and hints), not yet attached to the engine."""
         mouth = Mouth(
-            voice,
-            Style(speed=voice_speed(assistant.get("voice"))),
+            tts or local_speech(Style(speed=voice_speed(assistant.get("voice")))),
             background=ambience_for(
                 assistant.get("background_sound"), assistant.get("background_sound_volume")
             ),
@@ -82,7 +99,7 @@ class AudioLine:
                 mouth.interrupt()
 
         ear = Ear(
-            transcriber or PocketsphinxTranscriber(shared_recognizer(callee_hints(assistant))),
+            stt or local_recognition(assistant),
             Inbox(),
             turns=turns,
             on_speech_start=barge_in,
@@ -90,6 +107,24 @@ class AudioLine:
         )
         line = cls(CallSide(engine, mouth, ear, port))
         return line
+
+    async def start(self) -> None:
+        """Connect the voice and the ears (``SpeechFault`` when a provider cannot be
+        reached)."""
+        try:
+            await asyncio.gather(self.side.mouth.voice.start(), self.side.ear.stt.start())
+        except SpeechFault:
+            await self.close_speech()
+            raise
+
+    async def close_speech(self) -> None:
+        """Close the providers' connections."""
+        for closing in (self.side.mouth.voice.close(), self.side.ear.stt.close()):
+            with contextlib.suppress(Exception):  # a provider already gone
+                await closing
+
+    def llm_replied(self, ttft_ms: float | None, model: str | None) -> None:
+        self.speech_log.llm_replied(ttft_ms, model)
 
     # -- telephony.base.Line --
 
@@ -103,6 +138,8 @@ class AudioLine:
             item = await side.ear.inbox.get(max(deadline - loop.time(), 0.0))
             if item is None or isinstance(item, Hangup):
                 return None
+            if isinstance(item, SpeechFault):
+                raise item
             if isinstance(item, str):
                 return item
 
@@ -124,6 +161,7 @@ class AudioLine:
             self._closed = True
             self.side.port.send_event(Hangup())
             self.side.close()
+            await self.close_speech()
 
     @property
     def callee_hung_up(self) -> bool:
@@ -132,6 +170,11 @@ class AudioLine:
     @property
     def callee_speaking(self) -> bool:
         return self.side.ear.hearing
+
+
+def local_recognition(assistant: Mapping[str, Any]) -> UtteranceRecognition:
+    """The local kit's ears for ``assistant`` (pocketsphinx with its hints)."""
+    return UtteranceRecognition(PocketsphinxTranscriber(shared_recognizer(callee_hints(assistant))))
 
 
 def agent_hints(assistant: Mapping[str, Any]) -> Sequence[str]:

@@ -31,6 +31,7 @@ from typing import Any, Final
 import numpy as np
 
 from openrevox.audio.codec import RATE, Samples, resample
+from openrevox.audio.speech import SentenceSpeech
 from openrevox.audio.threads import model_threads
 from openrevox.voices.local_tts import LocalSpeech, shared_local_speech
 
@@ -144,3 +145,20 @@ _cache_lock = threading.Lock()
 def _threads() -> Executor:
     """Piper's thread (one: ``LocalSpeech`` synthesizes one text at a time anyway)."""
     return model_threads("tts", 1)
+
+
+class LocalVoice:
+    """The local kit's voice in one style, one sentence at a time (a
+    ``speech.SentenceSynthesizer``)."""
+
+    def __init__(self, style: Style = AGENT, synthesizer: Synthesizer | None = None) -> None:
+        self.style = style
+        self._synthesizer = synthesizer or Synthesizer()
+
+    async def speak_sentence(self, text: str) -> Speech:
+        return await self._synthesizer.speak(text, self.style)
+
+
+def local_speech(style: Style = AGENT) -> SentenceSpeech:
+    """The bundled Piper voice as a call's ``TextToSpeech``."""
+    return SentenceSpeech(LocalVoice(style))

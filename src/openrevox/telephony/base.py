@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 DialError = Literal[
     "number_non_attributed",
@@ -102,6 +102,9 @@ class CallResult:
     # The platform failed mid-call (LLM, TTS, STT): the attempt ends ``error`` with this
     # reason and the order's retry policy applies.
     platform_error: str | None = None
+    # The contract's per-turn timings (audio: ``agent/audio/speech_log.py``); None when
+    # the attempt had no conversation, ``[]`` at text fidelity.
+    speech_events: list[dict[str, Any]] | None = None
 
 
 class LineFault(Exception):
@@ -145,6 +148,15 @@ class Line(Protocol):
     @property
     def callee_speaking(self) -> bool:
         """True while the callee is talking: the agent does not talk over them."""
+        ...
+
+
+@runtime_checkable
+class ReplyTimings(Protocol):
+    """A line that logs the agent's speech timings (audio lines: ``speech_events``)."""
+
+    def llm_replied(self, ttft_ms: float | None, model: str | None) -> None:
+        """The agent's next words are a reply whose first token took ``ttft_ms``."""
         ...
 
 

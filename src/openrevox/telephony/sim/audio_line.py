@@ -7,6 +7,10 @@ and pocketsphinx made of the agent's audio, ``[beep]`` is a real 1 kHz tone. The
 gets its ``AudioLine`` face (``hear``/``say``/``speak``...). Between them, 8 kHz mu-law
 frames every 20 ms, paced by the process's audio engine, and out-of-band events (DTMF,
 hang-up). Everything runs in real time: the speed factor is 1.
+
+The agent's voice and ears are the ones the call was given (a speech provider's or the
+local kit's); the callee always speaks and hears with the local kit. A speech provider's
+failure reaches the agent as a ``LineFault``.
 """
 
 from __future__ import annotations
@@ -20,11 +24,18 @@ from openrevox.audio.engine import AudioEngine, loop_engine
 from openrevox.audio.line import AudioLine, agent_hints, callee_hints, preload
 from openrevox.audio.mouth import Mouth
 from openrevox.audio.side import CallSide
+from openrevox.audio.speech import (
+    SpeechFault,
+    SpeechToText,
+    TextToSpeech,
+    UtteranceRecognition,
+)
 from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
 from openrevox.audio.tones import BEEP_TEXT, beep
-from openrevox.audio.tts import CALLEE, Speech, Style, voice_speed
+from openrevox.audio.tts import CALLEE, Style, local_speech, voice_speed
 from openrevox.audio.turn import shared_smart_turn
 from openrevox.audio.wire import Dtmf, Hangup, Wire
+from openrevox.telephony.base import LineFault
 from openrevox.telephony.sim.line import SimLine, Utterance
 
 # Both ears end a turn after half a second of quiet when the turn model agrees, after
@@ -53,9 +64,16 @@ class AudioSimLine(SimLine):
 
     @classmethod
     async def open(
-        cls, assistant: Mapping[str, Any], *, engine: AudioEngine | None = None
+        cls,
+        assistant: Mapping[str, Any],
+        *,
+        engine: AudioEngine | None = None,
+        stt: SpeechToText | None = None,
+        tts: TextToSpeech | None = None,
     ) -> AudioSimLine:
-        """Answer: both ends on the wire, in the engine (models loaded first)."""
+        """Answer: both ends on the wire, in the engine (models loaded first); the
+        audio starts now. The agent's speech providers are not connected yet
+        (``connect``)."""
         heard_by_agent, heard_by_callee = callee_hints(assistant), agent_hints(assistant)
         opening = [("Hello?", CALLEE)]  # most personas' first word
         if assistant.get("first_sentence"):
@@ -65,12 +83,12 @@ class AudioSimLine(SimLine):
         engine = engine or loop_engine()
         wire = Wire()
         turns = sim_turns()
-        agent = AudioLine.open(engine, wire.a, assistant, turns=turns)
+        agent = AudioLine.open(engine, wire.a, assistant, turns=turns, stt=stt, tts=tts)
         callee = CallSide(
             engine,
-            Mouth(style=CALLEE, stream=False),  # a person says a sentence in one go
+            Mouth(local_speech(CALLEE), stream=False),  # a person says a sentence in one go
             Ear(
-                PocketsphinxTranscriber(shared_recognizer(heard_by_callee)),
+                UtteranceRecognition(PocketsphinxTranscriber(shared_recognizer(heard_by_callee))),
                 Inbox(),
                 turns=turns,
                 name="callee's ear",
@@ -83,15 +101,31 @@ class AudioSimLine(SimLine):
         callee.attach()
         return cls(agent, callee, wire)
 
+    async def connect(self) -> None:
+        """Connect the agent's speech providers (``LineFault`` when one cannot be
+        reached)."""
+        try:
+            await self.agent.start()
+        except SpeechFault as fault:
+            raise LineFault(fault.reason, fault.detail) from fault
+
+    def llm_replied(self, ttft_ms: float | None, model: str | None) -> None:
+        self.agent.llm_replied(ttft_ms, model)
+
     # -- the agent's side (telephony.base.Line) --
 
     async def hear(self, wait: float) -> str | None:
-        return await self.agent.hear(wait)
+        try:
+            return await self.agent.hear(wait)
+        except SpeechFault as fault:
+            raise LineFault(fault.reason, fault.detail) from fault
 
     async def say(self, text: str) -> str:
         self.agent_speaking = True
         try:
             return await self.agent.say(text)
+        except SpeechFault as fault:
+            raise LineFault(fault.reason, fault.detail) from fault
         finally:
             self.agent_speaking = False
 
@@ -126,7 +160,7 @@ class AudioSimLine(SimLine):
         self.person_speaking = True
         try:
             if text.strip().lower() == BEEP_TEXT:
-                await self.callee.mouth.play(Speech(BEEP_TEXT, beep(), ()))
+                await self.callee.mouth.play(beep())
             else:
                 await self.callee.mouth.say(text)
         finally:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from openrevox.domain.clock import Clock
 from openrevox.telephony.base import (
@@ -22,6 +22,10 @@ from openrevox.telephony.base import (
 from openrevox.telephony.sim import person
 from openrevox.telephony.sim.line import SimLine
 from openrevox.telephony.sim.personas import behaviour_for
+
+if TYPE_CHECKING:
+    from openrevox.audio.speech import SpeechFactory
+    from openrevox.telephony.sim.audio_line import AudioSimLine
 
 log = logging.getLogger("openrevox.sim")
 
@@ -111,6 +115,7 @@ class SimulatedNetwork:
         speed: float = 1.0,
         worker_id: str = "sim",
         fidelity: str = "text",
+        speech: SpeechFactory | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError("the simulated network's speed factor must be positive")
@@ -119,6 +124,7 @@ class SimulatedNetwork:
         self.clock = clock
         self.speed = speed
         self.fidelity = fidelity
+        self.speech = speech  # the agent's voice and ears per call (audio); None: local
         self.worker_id = worker_id
         self._ledger = _Ledger(ledger)
 
@@ -160,17 +166,29 @@ class SimulatedNetwork:
             )
 
         await asyncio.sleep(self.seconds(ANSWER_AFTER_SECONDS))
-        answered_at = self.clock.now()
-        await events.answered(answered_at)
+        audio: AudioSimLine | None = None
         if self.fidelity == "audio":  # real audio in real time: telephony/sim/audio_line.py
             from openrevox.telephony.sim.audio_line import AudioSimLine
 
-            line: SimLine = await AudioSimLine.open(request.assistant)
+            speech = self.speech(request.assistant) if self.speech else None
+            # The audio starts as it returns: ``answered_at`` is the recording's start,
+            # the origin of its ``speech_events``.
+            audio = await AudioSimLine.open(
+                request.assistant,
+                stt=speech.stt if speech else None,
+                tts=speech.tts if speech else None,
+            )
+            line: SimLine = audio
         else:
             line = SimLine(speed=self.speed)
-        callee = asyncio.create_task(person.play(behaviour.persona or "00", line))
+        answered_at = self.clock.now()
+        await events.answered(answered_at)
+        transcript = Transcript(events.transcript_changed)
+        callee: asyncio.Task[None] | None = None
         try:
-            transcript = Transcript(events.transcript_changed)
+            if audio is not None:
+                await audio.connect()
+            callee = asyncio.create_task(person.play(behaviour.persona or "00", line))
             outcome = await conversation(request).run(request, line, line.scaled, transcript)
         except LineFault as fault:
             log.warning("attempt %s: the line failed: %s", request.attempt_id, fault)
@@ -185,9 +203,10 @@ class SimulatedNetwork:
         finally:
             if not line.agent_hung_up:
                 await line.hang_up()
-            callee.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await callee
+            if callee is not None:
+                callee.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await callee
         return CallResult(
             ringing_at=ringing_at,
             answered_at=answered_at,
@@ -202,4 +221,5 @@ class SimulatedNetwork:
             unanswered_questions=outcome.unanswered_questions,
             outcome_summary=outcome.outcome_summary,
             platform_error=outcome.error,
+            speech_events=audio.agent.speech_log.wire() if audio is not None else [],
         )
