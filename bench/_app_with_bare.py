@@ -26,10 +26,10 @@ from openrevox.api.app import create_app
 from openrevox.api.deps import AppServices, Auth, Services
 from openrevox.api.responses import JSON
 from openrevox.api.routes import calls as calls_routes
-from openrevox.api.wire import call_rows, call_rows_wire
 from openrevox.settings import Settings
 from openrevox.store.repositories import calls
 from openrevox.store.tables import call_orders
+from openrevox.wire import call_rows, call_rows_wire
 
 SAMPLE_ENV = "OPENREVOX_BENCH_SAMPLE_CALL_ID"
 

@@ -56,7 +56,6 @@ import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 
 from openrevox.api.schemas.assistant import AssistantCreate
-from openrevox.api.wire import assistant_wire
 from openrevox.services import assistants as assistant_service
 from openrevox.services.calls import order_values
 from openrevox.services.organizations import create_organization_with_keys
@@ -66,6 +65,7 @@ from openrevox.store.migrate import upgrade_to_head
 from openrevox.store.repositories import accounts, phone_numbers
 from openrevox.store.repositories.calls import snapshot_values
 from openrevox.store.tables import call_attempts, call_orders, metadata
+from openrevox.wire import assistant_wire
 
 # Where the order's assistant snapshot lives: its own table (one row per POST /call, shared
 # by a campaign's orders) in the current schema, a JSON column of call_orders before that.

@@ -23,15 +23,16 @@ import pytest
 import sqlalchemy as sa
 
 from openrevox.api.deps import AppServices
-from openrevox.api.wire import _iso, call_rows_wire, call_wire
+from openrevox.domain.call_rows import CallRows
 from openrevox.domain.clock import iso
 from openrevox.results.recording_links import RecordingLinks, RecordingSigner
 from openrevox.services.calls import order_values
-from openrevox.store.call_rows import CallRows, iso_of_stored
+from openrevox.store.call_rows import iso_of_stored
 from openrevox.store.repositories import accounts, calls
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.calls import AttemptRecord, CallOrderRecord, CallView
 from openrevox.store.tables import call_attempts, campaigns
+from openrevox.wire import _iso, call_rows_wire, call_wire
 from tests.conftest import LiveServer, Org
 
 BASE = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)

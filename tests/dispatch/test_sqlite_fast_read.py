@@ -7,9 +7,9 @@ import orjson
 import pytest
 import revox
 
-from openrevox.api.wire import call_rows_wire, call_wire
 from openrevox.store.repositories import calls
 from openrevox.store.sqlite_reads import SqliteCallReader, sqlite_path
+from openrevox.wire import call_rows_wire, call_wire
 from tests.conftest import LiveServer, Org
 from tests.dispatch.test_sandbox_numbers import retry_config, wait_until_done
 

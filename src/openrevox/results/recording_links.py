@@ -17,11 +17,11 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from openrevox.domain.call_rows import AttemptRow
 from openrevox.domain.clock import iso
 from openrevox.domain.transcripts import speaks
 from openrevox.errors import Forbidden
 from openrevox.settings import Settings
-from openrevox.store.call_rows import AttemptRow
 from openrevox.store.db import Database
 from openrevox.store.repositories.calls import AttemptRecord
 from openrevox.store.tables import server_secrets

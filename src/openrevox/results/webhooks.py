@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openrevox.api.wire import attempt_wire, call_wire
 from openrevox.domain.api_keys import Mode
 from openrevox.domain.clock import iso
 from openrevox.results.summary import annotate, transcript_text
 from openrevox.store.repositories import calls, outbox
 from openrevox.store.repositories.calls import AttemptRecord, CallOrderRecord, CallView
+from openrevox.wire import attempt_wire, call_wire
 
 RecordingLink = Callable[[AttemptRecord], str | None]
 

@@ -15,7 +15,6 @@ from openrevox.api.schemas.assistant import (
     apply_assistant_input,
     faq_items_given,
 )
-from openrevox.api.wire import assistant_wire
 from openrevox.domain.lifecycle import OrderEvent
 from openrevox.domain.phone import normalize_e164
 from openrevox.domain.prompts import missing_variables
@@ -25,6 +24,7 @@ from openrevox.services import order_status
 from openrevox.store.repositories import assistants, calls, phone_numbers
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.assistants import AssistantRecord, FaqItem
+from openrevox.wire import assistant_wire
 
 
 async def check_config(

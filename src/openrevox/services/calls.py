@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.agent.llm.endpoints import endpoint_for
 from openrevox.api.schemas.call import CallCreate
-from openrevox.api.wire import assistant_wire
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal
 from openrevox.domain.phone import normalize_e164
 from openrevox.domain.prompts import missing_variables
@@ -25,6 +24,7 @@ from openrevox.settings import Settings
 from openrevox.store.repositories import calls, do_not_contact, phone_numbers
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.calls import CallOrderRecord
+from openrevox.wire import assistant_wire
 
 CONTACT_KEYS = ("company", "email", "first_name", "job_title", "last_name")
 

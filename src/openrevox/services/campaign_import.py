@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openrevox.api.wire import assistant_wire
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
 from openrevox.services.calls import caller_id
@@ -34,6 +33,7 @@ from openrevox.services.campaign_rows import (
 from openrevox.store.repositories import campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord
+from openrevox.wire import assistant_wire
 
 MAX_REPORTED_PROBLEMS = 1000
 

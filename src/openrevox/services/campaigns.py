@@ -13,7 +13,6 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, LaunchIn
-from openrevox.api.wire import assistant_wire
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus
 from openrevox.domain.retry_config import policy_from_wire
 from openrevox.domain.schedule import RetryPolicy, first_dial_time, load_timezone, next_dial_time
@@ -26,6 +25,7 @@ from openrevox.services.order_status import move
 from openrevox.store.repositories import campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord, Where
+from openrevox.wire import assistant_wire
 
 ACTIVE = {"initializing", "queued_for_calling", "scheduled", "calling", "post_processing", "paused"}
 

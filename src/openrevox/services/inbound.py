@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openrevox.api.wire import assistant_wire
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus
 from openrevox.domain.phone import normalize_e164
 from openrevox.domain.retry_config import recipient_timezone
@@ -17,6 +16,7 @@ from openrevox.services.calls import order_values
 from openrevox.services.order_status import move
 from openrevox.store.repositories import assistants, calls, phone_numbers
 from openrevox.store.repositories.accounts import Principal
+from openrevox.wire import assistant_wire
 
 # Personas that can call in: people (SANDBOX.md 00-09). Machines (voicemail, IVR,
 # screening) and dial errors only make sense on outbound calls.

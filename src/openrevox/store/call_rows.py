@@ -11,83 +11,22 @@ about a quarter off the route's CPU beyond a bare endpoint (docs/benchmarks.md):
 - a timestamp arrives as the text the wire shows (``clock.iso``'s shape);
 - only the columns the response shows are read.
 
-``api.wire`` writes a call from these rows alone: every other response turns its records
-into rows first, so one function decides what a call looks like on the wire.
+``openrevox.wire`` writes a call from these rows (``domain/call_rows.py``) alone: every
+other response turns its records into rows first, so one function decides what a call
+looks like on the wire.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 
+from openrevox.domain.call_rows import AttemptRow, OrderRow
 from openrevox.domain.clock import iso
 from openrevox.domain.transcripts import speaks
-from openrevox.store.repositories.calls import record
-
-# A JSON value as decoded, or the text it was stored as: orjson writes both out alike.
-JSONOut = dict[str, Any] | list[Any] | orjson.Fragment
-
-
-@record
-class OrderRow:
-    id: str
-    organization_id: str
-    campaign_id: str | None
-    campaign_name: str | None
-    direction: str
-    status: str
-    to_phone_number: str
-    from_phone_number: str
-    assistant: JSONOut
-    first_sentence_delay_ms: Any  # the snapshot's, 400 when it has none
-    llm_model: Any  # the snapshot's
-    call_retry_config: JSONOut
-    prompt_variables: JSONOut | None
-    metadata: JSONOut | None
-    contact: dict[str, Any]
-    scheduled_at: str | None
-    calls_count: int
-    outcome: str | None
-    outcome_summary: str | None
-    created_at: str
-    updated_at: str
-    __slots__: ClassVar[tuple[str, ...]]
-
-
-@record
-class AttemptRow:
-    id: str
-    status: str
-    phone_number: str
-    dial_error: str | None
-    result: str | None
-    ended_by: str | None
-    end_reason: str | None
-    handled_by_ai: bool
-    handled_by_human: bool
-    transcript: JSONOut | None
-    structured_output: JSONOut | None
-    # Whether a recording can be served: one is stored, or the transcript has speech to
-    # make one from. Retention and the attempt's end are checked when a link is signed.
-    has_audio: bool
-    created_at: str
-    started_at: str | None
-    answered_at: str | None
-    ended_at: str | None
-    __slots__: ClassVar[tuple[str, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class CallRows:
-    """An order with its attempts, newest first."""
-
-    order: OrderRow
-    attempts: tuple[AttemptRow, ...]
-
 
 # An attempt's columns, in field order, as the readers select them.
 ATTEMPT_ROW_FIELDS = AttemptRow.__slots__

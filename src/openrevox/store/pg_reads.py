@@ -17,7 +17,8 @@ import asyncpg  # type: ignore[import-untyped]
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from openrevox.store.call_rows import ATTEMPT_ROW_FIELDS, CallRows, attempt_row, order_row
+from openrevox.domain.call_rows import CallRows
+from openrevox.store.call_rows import ATTEMPT_ROW_FIELDS, attempt_row, order_row
 
 # Options of SQLAlchemy's asyncpg adapter, not of asyncpg.connect.
 _ADAPTER_OPTIONS = (

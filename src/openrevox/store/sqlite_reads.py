@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from openrevox.domain.call_rows import CallRows
 from openrevox.store.call_rows import (
     ATTEMPT_ROW_FIELDS,
-    CallRows,
     attempt_row,
     iso_of_stored,
     order_row,

@@ -10,9 +10,9 @@ from pydantic import Field
 from openrevox.api.deps import Auth, Services
 from openrevox.api.responses import JSON
 from openrevox.api.schemas.common import WireModel
-from openrevox.api.wire import user_wire
 from openrevox.errors import InvalidField, NotFound
 from openrevox.store.repositories import accounts
+from openrevox.wire import user_wire
 
 router = APIRouter(tags=["account"])
 

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from openrevox.api.deps import Auth, Services
 from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.assistant import AssistantCreate, AssistantUpdateIn
-from openrevox.api.wire import assistant_wire
 from openrevox.services import assistants as service
 from openrevox.store.repositories import assistants as repository
+from openrevox.wire import assistant_wire
 
 router = APIRouter(prefix="/assistants", tags=["assistants"])
 

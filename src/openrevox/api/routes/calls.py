@@ -11,15 +11,15 @@ from openrevox.api.deps import Auth, Services
 from openrevox.api.legacy_clients import call_for, status_filter_for
 from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.call import CallCreate, CallExportIn, CallFilters
-from openrevox.api.wire import attempt_wire, call_rows, call_rows_wire, call_wire
+from openrevox.domain.call_rows import CallRows
 from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
 from openrevox.results.export import calls_csv
 from openrevox.services import calls as service
-from openrevox.store.call_rows import CallRows
 from openrevox.store.repositories import call_search, calls
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.calls import attempt_from_row
+from openrevox.wire import attempt_wire, call_rows, call_rows_wire, call_wire
 
 router = APIRouter(tags=["calls"])
 

@@ -18,7 +18,6 @@ from openrevox.api.schemas.campaign import (
     LaunchIn,
     Selection,
 )
-from openrevox.api.wire import assistant_wire, call_wire
 from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
@@ -28,6 +27,7 @@ from openrevox.services.campaign_rows import export_csv
 from openrevox.store.repositories import calls, campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord
+from openrevox.wire import assistant_wire, call_wire
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openrevox.api.deps import Auth, Services
 from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.common import WireModel
-from openrevox.api.wire import assistant_wire, member_wire
 from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
 from openrevox.store.repositories import accounts, assistants, phone_numbers
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.assistants import Member
 from openrevox.store.repositories.phone_numbers import PhoneNumberRecord
+from openrevox.wire import assistant_wire, member_wire
 
 router = APIRouter(prefix="/phone-numbers", tags=["phone numbers"])
 

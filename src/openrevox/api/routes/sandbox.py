@@ -10,10 +10,10 @@ from pydantic import Field
 from openrevox.api.deps import Auth, Services
 from openrevox.api.responses import JSON
 from openrevox.api.schemas.common import WireModel
-from openrevox.api.wire import call_wire
 from openrevox.errors import Conflict, InvalidField
 from openrevox.services.inbound import CALLER_PERSONAS, persona_number, place_inbound_call
 from openrevox.store.repositories import calls
+from openrevox.wire import call_wire
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox (openrevox)"])
 

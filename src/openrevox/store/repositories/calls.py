@@ -7,30 +7,17 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
+from openrevox.domain.records import record
 from openrevox.store.bulk import in_list
 from openrevox.store.tables import assistant_snapshots, call_attempts, call_orders, campaigns
 
 TERMINAL_STATUSES = ("completed", "cancelled", "errored")
-
-_Record = TypeVar("_Record")
-
-
-@dataclass_transform(frozen_default=True)
-def record(cls: type[_Record]) -> type[_Record]:
-    """A frozen dataclass to the type checker, which refuses any assignment to a field.
-
-    Not frozen at run time: a frozen dataclass sets each field through
-    ``object.__setattr__``, about ten times the cost of a plain slot store, and GET
-    /call/{id} builds four of these (its rows, ``store/call_rows.py``) per request, ~70
-    fields. Equality and hashing are those of a frozen dataclass (``unsafe_hash``
-    generates the same ``__hash__``)."""
-    return dataclass(slots=True, unsafe_hash=True)(cls)
 
 
 @record

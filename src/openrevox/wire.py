@@ -1,18 +1,175 @@
-"""Objects as the wire shows them: every key of the contract, null where empty."""
+"""Objects as the wire shows them: every key of the contract, null where empty.
+
+The one rendering of the wire objects, used by the API, webhooks and the simulated
+network's reports alike. It imports ``domain`` only (the layering contract,
+docs/architecture.md): the records it renders are described by the protocols below,
+which the store's records (``store.repositories``) satisfy.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast, overload
+from typing import Any, Protocol, TypeVar, cast, overload
 
+from openrevox.domain.call_rows import AttemptRow, CallRows, OrderRow
 from openrevox.domain.clock import iso
 from openrevox.domain.lifecycle import OrderStatus, deprecated_flags, is_terminal
 from openrevox.domain.transcripts import speaks
-from openrevox.store.call_rows import AttemptRow, CallRows, OrderRow
-from openrevox.store.repositories.accounts import User
-from openrevox.store.repositories.assistants import AssistantRecord, Member
-from openrevox.store.repositories.calls import AttemptRecord, CallView
+
+# -- what is rendered (store.repositories' records have these fields) ------------------
+
+
+class Member(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def first_name(self) -> str | None: ...
+    @property
+    def last_name(self) -> str | None: ...
+
+
+class FaqItem(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def question(self) -> str: ...
+    @property
+    def answer(self) -> str: ...
+    @property
+    def needs_human_answer(self) -> bool: ...
+    @property
+    def source(self) -> str: ...
+
+
+class AssistantRecord(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+    @property
+    def created_by(self) -> Member | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def faq_items(self) -> Sequence[FaqItem]: ...
+
+
+class User(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def first_name(self) -> str | None: ...
+    @property
+    def last_name(self) -> str | None: ...
+    @property
+    def has_completed_onboarding(self) -> bool: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+class AttemptRecord(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def phone_number(self) -> str: ...
+    @property
+    def dial_error(self) -> str | None: ...
+    @property
+    def result(self) -> str | None: ...
+    @property
+    def ended_by(self) -> str | None: ...
+    @property
+    def end_reason(self) -> str | None: ...
+    @property
+    def handled_by_ai(self) -> bool: ...
+    @property
+    def handled_by_human(self) -> bool: ...
+    @property
+    def transcript(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def structured_output(self) -> dict[str, Any] | None: ...
+    @property
+    def recording_key(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def answered_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+class OrderRecord(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def campaign_id(self) -> str | None: ...
+    @property
+    def campaign_name(self) -> str | None: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def to_phone_number(self) -> str: ...
+    @property
+    def from_phone_number(self) -> str: ...
+    @property
+    def assistant(self) -> dict[str, Any]: ...
+    @property
+    def call_retry_config(self) -> dict[str, Any]: ...
+    @property
+    def prompt_variables(self) -> dict[str, str] | None: ...
+    @property
+    def metadata(self) -> dict[str, str] | None: ...
+    @property
+    def contact(self) -> dict[str, Any]: ...
+    @property
+    def scheduled_at(self) -> datetime | None: ...
+    @property
+    def calls_count(self) -> int: ...
+    @property
+    def outcome(self) -> str | None: ...
+    @property
+    def outcome_summary(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+_Attempt = TypeVar("_Attempt", bound=AttemptRecord)
+_Attempt_co = TypeVar("_Attempt_co", bound=AttemptRecord, covariant=True)
+
+
+class CallView(Protocol[_Attempt_co]):
+    """An order with its attempts, newest first."""
+
+    @property
+    def order(self) -> OrderRecord: ...
+    @property
+    def attempts(self) -> Sequence[_Attempt_co]: ...
+
 
 # Zero-padded fields as strings, looked up rather than formatted: "%02d" % n costs a call
 # into the integer formatter for each of the 7 fields of a timestamp.
@@ -131,11 +288,12 @@ _STATUS_FLAGS = {
     status.value: (*deprecated_flags(status), not is_terminal(status)) for status in OrderStatus
 }
 
-# attempt -> its signed recording_url, or None (results.recording_links.RecordingLinks).
-RecordingLink = Callable[[AttemptRecord], str | None]
 
-
-def call_wire(view: CallView, recording_link: RecordingLink | None = None) -> dict[str, Any]:
+def call_wire(
+    view: CallView[_Attempt], recording_link: Callable[[_Attempt], str | None] | None = None
+) -> dict[str, Any]:
+    """``recording_link``: attempt -> its signed recording_url, or None
+    (results.recording_links.RecordingLinks)."""
     urls = [recording_link(attempt) if recording_link else None for attempt in view.attempts]
     return call_rows_wire(call_rows(view), urls)
 
@@ -183,7 +341,7 @@ def call_rows_wire(call: CallRows, recording_urls: Sequence[str | None]) -> dict
     }
 
 
-def call_rows(view: CallView) -> CallRows:
+def call_rows(view: CallView[AttemptRecord]) -> CallRows:
     """The rows GET /call/{id}'s readers hand over, made from the records."""
     order = view.order
     return CallRows(
