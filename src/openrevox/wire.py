@@ -106,6 +106,8 @@ class AttemptRecord(Protocol):
     @property
     def structured_output(self) -> dict[str, Any] | None: ...
     @property
+    def openrevox(self) -> dict[str, Any] | None: ...
+    @property
     def recording_key(self) -> str | None: ...
     @property
     def created_at(self) -> datetime: ...
@@ -278,6 +280,8 @@ def attempt_row_wire(attempt: AttemptRow, recording_url: str | None = None) -> d
         "speech_events": None,
         "structured_output": attempt.structured_output,
         "transcript": attempt.transcript,
+        # Ours: openrevox's own facts about the attempt (domain/attempt_extension.py).
+        "openrevox": attempt.openrevox,
     }
 
 
@@ -385,6 +389,7 @@ def attempt_row(attempt: AttemptRecord) -> AttemptRow:
         handled_by_human=attempt.handled_by_human,
         transcript=attempt.transcript,
         structured_output=attempt.structured_output,
+        openrevox=attempt.openrevox,
         has_audio=attempt.recording_key is not None or speaks(attempt.transcript),
         created_at=_iso(attempt.created_at),
         started_at=_iso(attempt.started_at),

@@ -224,7 +224,8 @@ def test_llm_error_mid_call_ends_the_attempt_and_retries(
     done = call(llm_caller, "00", attempts=2, first_sentence_mode="generated")
     assert done.status == "completed" and done.calls_count == 2  # the retry policy applied
     for attempt in done.call_attempts:
-        assert attempt.status == "error" and attempt.end_reason == "llm_error"
+        assert attempt.status == "error" and attempt.end_reason == "client_initiated"
+        assert (attempt.model_extra or {})["openrevox"]["error_reason"] == "llm_error"
         assert attempt.ended_by == "system"
     assert done.call_attempts[-1].transcript  # what was said before the fault is kept
 
@@ -237,7 +238,8 @@ def test_llm_that_stops_answering_times_out(
     done = call(llm_caller, "00", first_sentence_mode="generated")
     assert time.monotonic() - started < 30
     (attempt,) = done.call_attempts
-    assert attempt.status == "error" and attempt.end_reason == "llm_timeout"
+    assert attempt.status == "error" and attempt.end_reason == "client_initiated"
+    assert (attempt.model_extra or {})["openrevox"]["error_reason"] == "llm_timeout"
     assert done.status not in ("ongoing", "queued_for_calling")
 
 

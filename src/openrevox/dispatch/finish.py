@@ -18,7 +18,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openrevox.domain import attempt_extension
+from openrevox.domain.attempt_extension import error_facts
 from openrevox.domain.attempt_plan import AttemptReport, OrderPlan, plan_after_attempt
+from openrevox.domain.end_reasons import wire_end_reason
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal, transition
 from openrevox.results import webhooks
 from openrevox.store.db import Database
@@ -46,13 +49,20 @@ def _attempt_end(finished: Finished, now: datetime) -> dict[str, Any]:
     """The columns an attempt's end writes. Those with no value are left out: they are
     still NULL from the claim (attempts that end alike share one executemany)."""
     result, error = finished.result, finished.platform_error
+    # A fault the agent reported keeps its own reason (``llm_timeout``...); on the wire
+    # it is a contract value, the reason itself an ``openrevox`` fact.
+    reason = wire_end_reason(
+        (result.end_reason or "provider_error") if error else result.end_reason
+    )
+    detail = error if error != reason.error_reason else None  # the provider's exception
+    facts = {**result.facts, **error_facts(reason.error_reason, detail)}
     values = {
         "status": "error" if error else "completed",
         "dial_error": result.dial_error,
         "result": result.result,
         "ended_by": result.ended_by,
-        # A fault the agent reported keeps its own reason (``llm_timeout``...).
-        "end_reason": (result.end_reason or "provider_error") if error else result.end_reason,
+        "end_reason": reason.end_reason,
+        "openrevox": attempt_extension.facts(**facts) or None,
         "handled_by_ai": result.answered_at is not None,
         "started_at": finished.started_at,
         "answered_at": result.answered_at,
@@ -185,13 +195,20 @@ async def _side_effects(
 
 
 async def recover_lost_attempts(db: Database, *, now: datetime, batch: int = 200) -> int:
-    """Live attempts whose worker stopped renewing its lease end ``error``/``worker_lost``
-    at ``now`` and count as an attempt; their order retries after its delay, never on
+    """Live attempts whose worker stopped renewing its lease end ``error`` at ``now``
+    (``end_reason`` ``connection_timeout``, ``openrevox.error_reason`` ``worker_lost``)
+    and count as an attempt; their order retries after its delay, never on
     the spot. Their slots are released in the same transaction. Returns how many."""
     async with db.transaction() as conn:
         lost = await repo.expired_attempts(conn, now=now, limit=batch)
         if lost:
-            end = {"status": "error", "end_reason": "worker_lost", "ended_by": "system"}
+            reason = wire_end_reason("worker_lost")
+            end = {
+                "status": "error",
+                "end_reason": reason.end_reason,
+                "ended_by": "system",
+                "openrevox": error_facts(reason.error_reason),
+            }
             await repo.end_attempts(
                 conn, {attempt_id: {**end, "ended_at": now} for attempt_id, _, _ in lost}
             )

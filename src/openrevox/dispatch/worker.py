@@ -317,7 +317,8 @@ class Worker:
             raise
         except Exception as error:
             log.exception("attempt %s failed in the provider", attempt.attempt_id)
-            result, platform_error = CallResult(ended_at=self.clock.now()), str(error)[:40]
+            result = CallResult(ended_at=self.clock.now())
+            platform_error = f"{type(error).__name__}: {error}"
         started = events.rang_at or attempt.started_at
         try:
             await self._writer.finish(Finished(attempt, result, started, platform_error))

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from openrevox.domain.attempt_extension import facts_text
 from openrevox.domain.clock import iso
 from openrevox.store.repositories.calls import CallView
 from openrevox.store.repositories.campaigns import RowRecord
@@ -14,6 +15,7 @@ BASE_COLUMNS = (
     "call_id", "status", "direction", "to_phone_number", "from_phone_number", "assistant_id",
     "campaign_id", "campaign_name", "created_at", "scheduled_at", "calls_count",
     "last_attempt_id", "last_result", "last_dial_error", "last_ended_by", "last_end_reason",
+    "last_openrevox",
     "last_started_at", "last_ended_at", "outcome", "outcome_summary",
 )  # fmt: skip
 
@@ -49,6 +51,7 @@ def calls_csv(
             order.calls_count, last.id if last else "", (last.result if last else None) or "",
             (last.dial_error if last else None) or "", (last.ended_by if last else None) or "",
             (last.end_reason if last else None) or "",
+            facts_text(last.openrevox if last else None),
             (iso(last.started_at) if last else None) or "",
             (iso(last.ended_at) if last else None) or "", order.outcome or "",
             order.outcome_summary or "",
@@ -76,7 +79,7 @@ def campaign_rows_csv(rows: list[RowRecord], views: dict[str, CallView]) -> str:
     writer.writerow(
         [
             "row_index", "phone_number", "call_id", "status", "calls_count", "last_result",
-            "last_dial_error", "outcome", "skip_reason",
+            "last_dial_error", "last_openrevox", "outcome", "skip_reason",
             *variable_keys, *(f"output.{k}" for k in output_keys),
         ]
     )  # fmt: skip
@@ -90,6 +93,7 @@ def campaign_rows_csv(rows: list[RowRecord], views: dict[str, CallView]) -> str:
                 row.row_index, row.phone_number, row.call_order_id or "",
                 order.status if order else "", order.calls_count if order else 0,
                 (last.result if last else None) or "", (last.dial_error if last else None) or "",
+                facts_text(last.openrevox if last else None),
                 (order.outcome if order else None) or "", row.skip_reason or "",
                 *(row.input_data.get(k, "") for k in variable_keys),
                 *("" if output.get(k) is None else output.get(k) for k in output_keys),

@@ -20,7 +20,9 @@ def annotate(attempt: AttemptRecord | None) -> str:
         return f"Not answered: {attempt.dial_error.replace('_', ' ')}."
     parts = [_RESULTS.get(attempt.result or "", "Call ended")]
     if attempt.ended_by:
-        reason = f" ({attempt.end_reason.replace('_', ' ')})" if attempt.end_reason else ""
+        # openrevox's own reason says more than the contract value it maps onto.
+        why = (attempt.openrevox or {}).get("error_reason") or attempt.end_reason
+        reason = f" ({str(why).replace('_', ' ')})" if why else ""
         parts.append(f"ended by the {attempt.ended_by}{reason}")
     summary = "; ".join(parts) + "."
     if attempt.structured_output:

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openrevox.domain.attempt_extension import facts_text
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus
 from openrevox.domain.phone import normalize_e164
 from openrevox.domain.prompts import missing_variables
@@ -228,7 +229,7 @@ def export_csv(lines: list[ExportLine]) -> str:
     writer.writerow(
         [
             "row_index", "phone_number", "call_id", "status", "calls_count", "last_result",
-            "last_dial_error", "outcome", "skip_reason",
+            "last_dial_error", "last_openrevox", "outcome", "skip_reason",
             *variable_keys, *(f"output.{k}" for k in output_keys),
         ]
     )  # fmt: skip
@@ -239,7 +240,8 @@ def export_csv(lines: list[ExportLine]) -> str:
             [
                 line.row_index, line.phone_number, line.call_order_id or "",
                 line.status if ordered else "", line.calls_count if ordered else 0,
-                line.result or "", line.dial_error or "", line.outcome or "",
+                line.result or "", line.dial_error or "", facts_text(line.openrevox),
+                line.outcome or "",
                 line.skip_reason or "",
                 *(line.input_data.get(k, "") for k in variable_keys),
                 *("" if output.get(k) is None else output.get(k) for k in output_keys),

@@ -183,6 +183,9 @@ call_attempts = sa.Table(
     sa.Column("transcript", json_type()),
     sa.Column("structured_output", json_type()),
     sa.Column("recording_key", sa.String(300)),
+    # openrevox's own facts about the attempt, beyond the contract's keys: the open JSON
+    # object the wire shows as the attempt's ``openrevox`` (domain/attempt_extension.py).
+    sa.Column("openrevox", json_type()),
     # The worker carrying the live attempt, and until when its lease holds.
     sa.Column("worker_id", sa.String(64)),
     sa.Column("lease_expires_at", UTCDateTime),

@@ -105,6 +105,9 @@ class CallResult:
     # The contract's per-turn timings (audio: ``agent/audio/speech_log.py``); None when
     # the attempt had no conversation, ``[]`` at text fidelity.
     speech_events: list[dict[str, Any]] | None = None
+    # openrevox's own facts about the attempt (a carrier's raw codes...): merged into the
+    # attempt's ``openrevox`` object (domain/attempt_extension.py).
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class LineFault(Exception):

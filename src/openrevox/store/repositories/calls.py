@@ -36,6 +36,7 @@ class AttemptRecord:
     transcript: list[dict[str, Any]] | None
     structured_output: dict[str, Any] | None
     recording_key: str | None
+    openrevox: dict[str, Any] | None  # openrevox's own facts (domain/attempt_extension.py)
     created_at: datetime
     started_at: datetime | None
     answered_at: datetime | None

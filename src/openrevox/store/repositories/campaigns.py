@@ -456,6 +456,7 @@ async def export_lines(conn: AsyncConnection, campaign_id: str) -> list[ExportLi
             a.result,
             a.dial_error,
             a.structured_output,
+            a.openrevox,
         )
         .select_from(
             campaign_rows.outerjoin(
@@ -486,3 +487,4 @@ class ExportLine:
     result: str | None
     dial_error: str | None
     structured_output: dict[str, Any] | None
+    openrevox: dict[str, Any] | None

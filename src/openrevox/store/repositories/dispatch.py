@@ -32,6 +32,7 @@ from openrevox.domain.retry_config import (
     policy_from_text,
 )
 from openrevox.domain.schedule import RetryPolicy, next_dial_time
+from openrevox.store import attempt_facts
 from openrevox.store.bulk import grouped_by_columns, in_list, insert_rows, unnest_arrays
 from openrevox.store.repositories import calls
 from openrevox.store.repositories.calls import CallOrderRecord
@@ -359,8 +360,9 @@ async def _update_by_id(
     also: Mapping[str, Any] | None = None,
 ) -> set[str]:
     """Set each row's values (rows keyed by id); ``also``: constants set on every row.
-    ``live_of``: only call attempts still live and carried by that worker. Returns the
-    ids of the rows written."""
+    ``live_of``: only call attempts still live and carried by that worker. An attempt's
+    ``openrevox`` object is merged into the stored one (``store/attempt_facts.py``).
+    Returns the ids of the rows written."""
     written: set[str] = set()
     if live_of is not None and conn.dialect.name != "postgresql" and changes:
         # SQLite: writers are serialised, what is live now stays live until we write.
@@ -373,6 +375,10 @@ async def _update_by_id(
         )
         found = {r.id for r in live}
         changes = {key: values for key, values in changes.items() if key in found}
+
+    def merged(key: str) -> bool:
+        return attempt_facts.merges(table, key)
+
     for keys, (ids, rows) in grouped_by_columns(changes).items():
         if conn.dialect.name == "postgresql":
             columns = {"id": ids, **{key: [row[key] for row in rows] for key in keys}}
@@ -381,7 +387,12 @@ async def _update_by_id(
             # table's own columns (looked up in its metadata), quoted by the dialect.
             quote = conn.dialect.identifier_preparer.quote_identifier
             sets = [
-                f"{quote(table.c[key].name)} = {value}"
+                f"{quote(table.c[key].name)} = "
+                + (
+                    attempt_facts.pg_merged(f"t.{quote(table.c[key].name)}", value)
+                    if merged(key)
+                    else value
+                )
                 for key, value in zip(keys, values[1:], strict=True)
             ]
             for index, (key, value) in enumerate((also or {}).items()):
@@ -397,6 +408,8 @@ async def _update_by_id(
             result = await conn.execute(sa.text(sql + " RETURNING t.id"), params)
             written.update(result.scalars())
             continue
+        if any(merged(key) for key in keys):
+            rows = await attempt_facts.merged_rows(conn, ids, rows)
         bound: dict[str, Any] = {k: sa.bindparam(f"b_{k}") for k in keys}
         await conn.execute(
             sa.update(table)
@@ -458,6 +471,13 @@ async def renew_leases(
 async def end_attempts(conn: AsyncConnection, ends: Mapping[str, Mapping[str, Any]]) -> None:
     """Write the end of live attempts this transaction holds (their lease goes)."""
     await _update_by_id(conn, call_attempts, ends, also={"lease_expires_at": None})
+
+
+async def add_attempt_facts(conn: AsyncConnection, facts: Mapping[str, Mapping[str, Any]]) -> None:
+    """Merge facts into attempts' ``openrevox`` objects (attempt id -> facts)."""
+    await _update_by_id(
+        conn, call_attempts, {key: {"openrevox": dict(value)} for key, value in facts.items()}
+    )
 
 
 async def end_live_attempts(
