@@ -13,6 +13,7 @@ import typer
 from openrevox.cli_campaigns import campaign_app
 from openrevox.cli_common import with_db
 from openrevox.cli_sandbox import numbers_app, sandbox_app
+from openrevox.cli_users import users_app
 from openrevox.domain.api_keys import MODES, Mode
 from openrevox.settings import Settings
 from openrevox.store.db import Database
@@ -28,6 +29,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(numbers_app, name="numbers")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(users_app, name="users")
 
 T = TypeVar("T")
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]

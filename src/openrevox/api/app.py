@@ -36,6 +36,7 @@ from openrevox.results.blobstore import build_blob_store
 from openrevox.results.recording_links import load_signer
 from openrevox.results.recordings import Recordings
 from openrevox.results.runtime import Housekeeper, build_deliverer
+from openrevox.services import sign_in
 from openrevox.services.organizations import NewOrganization, bootstrap_if_empty
 from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
@@ -43,6 +44,7 @@ from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head_async
 from openrevox.store.pg_reads import PgCallReader
 from openrevox.store.sqlite_reads import SqliteCallReader, sqlite_path
+from openrevox.web import install_dashboard
 
 log = logging.getLogger("openrevox")
 
@@ -59,7 +61,7 @@ Errors are JSON: `{"error": {"type", "message", "param", "code"}}`; 400 malforme
 """
 
 
-def announce_bootstrap(created: NewOrganization) -> None:
+def announce_bootstrap(created: NewOrganization, sign_in_url: str | None = None) -> None:
     lines = [
         "",
         "openrevox: first start, created the default organization. Keys (shown once):",
@@ -67,6 +69,8 @@ def announce_bootstrap(created: NewOrganization) -> None:
     ]
     if created.test_key:
         lines.append(f"  test key: {created.test_key}")
+    if sign_in_url:
+        lines.append(f"  dashboard: {sign_in_url}  (one-time sign-in link, valid 24 h)")
     print("\n".join(lines) + "\n", flush=True)
 
 
@@ -86,6 +90,7 @@ def create_app(
         if migrate:
             await upgrade_to_head_async(settings.database_url)
         db = Database(create_engine(settings.database_url))
+        sign_in_url = None
         try:
             async with db.transaction() as conn:
                 created = await bootstrap_if_empty(
@@ -95,10 +100,13 @@ def create_app(
                     live_key=settings.bootstrap_api_key,
                     concurrency_limit=settings.organization_concurrency_limit,
                 )
+                if created is not None:
+                    token = await sign_in.create_link(conn, created.user.id, clock.now())
+                    sign_in_url = f"{settings.public_url}/app/sign-in/link/{token}"
         except IntegrityError:
             created = None  # another process bootstrapped at the same moment
         if created is not None:
-            announce_bootstrap(created)
+            announce_bootstrap(created, sign_in_url)
         app.state.services = AppServices(
             settings=settings,
             db=db,
@@ -179,6 +187,7 @@ def create_app(
     )
     for module in routers:
         app.include_router(module.router)
+    install_dashboard(app, lambda: app.state.services)  # pages under /app (not in the API)
     app.add_middleware(PathNormalizer)
     return app
 

@@ -39,6 +39,8 @@ users = sa.Table(
     sa.Column("first_name", sa.String(200)),
     sa.Column("last_name", sa.String(200)),
     sa.Column("has_completed_onboarding", sa.Boolean, nullable=False),
+    # The dashboard's sign-in: "scrypt$n$r$p$salt$hash" (web/passwords.py); null: none set.
+    sa.Column("password_hash", sa.String(200)),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -356,4 +358,43 @@ server_secrets = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The dashboard's signed-in browsers. The cookie carries a random token; only its SHA-256
+# is stored, so a copy of the database signs nobody in.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("organization_id", ID, nullable=False),
+    sa.Column("mode", MODE, nullable=False),  # the test/live switch, as an API key's mode
+    sa.Column("csrf_token", sa.String(64), nullable=False),  # synchronizer token of its forms
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index(None, "user_id"),
+    sa.Index(None, "expires_at"),
+)
+
+# Wrong passwords counted per scope ("account:<email>", "ip:<address>"), shared by every
+# process through the database, so a second API process is no second chance.
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("scope", sa.String(400), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failed_at", UTCDateTime, nullable=False),
+    sa.Column("locked_until", UTCDateTime),
+)
+
+# One-time sign-in links (first start, `openrevox users sign-in-link`): hashed, single use.
+sign_in_links = sa.Table(
+    "sign_in_links",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+    sa.Index(None, "user_id"),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -128,8 +128,12 @@ async def create_user(
     return user
 
 
+# A user as the API shows it: never the dashboard's password hash.
+_USER = sa.select(*(users.c[field.name] for field in fields(User)))
+
+
 async def get_user(conn: AsyncConnection, user_id: str) -> User | None:
-    row = (await conn.execute(sa.select(users).where(users.c.id == user_id))).mappings().first()
+    row = (await conn.execute(_USER.where(users.c.id == user_id))).mappings().first()
     return User(**row) if row else None
 
 
@@ -137,8 +141,7 @@ async def first_user_of(conn: AsyncConnection, organization_id: str) -> User | N
     row = (
         (
             await conn.execute(
-                sa.select(users)
-                .where(users.c.organization_id == organization_id)
+                _USER.where(users.c.organization_id == organization_id)
                 .order_by(users.c.created_at)
                 .limit(1)
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +44,8 @@ class CallQuery:
     call_ids: tuple[str, ...] | None = None
     text: str | None = None
     to_phone_number: str | None = None
+    created_from: datetime | None = None  # inclusive (the dashboard's date range)
+    created_before: datetime | None = None  # exclusive
     sort_by: str = "created_at"
     descending: bool = True
 
@@ -84,6 +87,10 @@ def _where(query: CallQuery) -> list[sa.ColumnElement[bool]]:
         where.append(c.id.in_(query.call_ids))
     if query.to_phone_number:
         where.append(c.to_phone_number == query.to_phone_number)
+    if query.created_from is not None:
+        where.append(c.created_at >= query.created_from)
+    if query.created_before is not None:
+        where.append(c.created_at < query.created_before)
     if query.text:
         pattern = f"%{query.text.lower()}%"
         where.append(
@@ -96,6 +103,11 @@ def _where(query: CallQuery) -> list[sa.ColumnElement[bool]]:
             )
         )
     return where
+
+
+def where_of(query: CallQuery) -> list[sa.ColumnElement[bool]]:
+    """The conditions of a query, for other readers of the same filters (the dashboard)."""
+    return _where(query)
 
 
 async def search(

@@ -1,0 +1,77 @@
+"""The dashboard's Starlette application, mounted at ``/app`` by the API's app."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from openrevox.web import auth, calls, live
+from openrevox.web.context import ServicesGetter, WebServices
+from openrevox.web.templating import STATIC, page
+
+__all__ = ["WebServices", "create_web_app", "install_dashboard"]
+
+MOUNT = "/app"
+
+
+async def _home(request: Request) -> Response:
+    return RedirectResponse("/app/calls", status_code=303)
+
+
+async def _error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if error.status_code in (301, 302, 303, 307) and error.headers:
+        return RedirectResponse(error.headers["location"], status_code=error.status_code)
+    visitor = None
+    try:
+        visitor = await auth.visitor_of(request)
+    except Exception:  # an error page must render even when the database does not answer
+        visitor = None
+    return page(
+        "error.html",
+        {
+            "session": visitor.session if visitor else None,
+            "csrf": visitor.session.csrf_token if visitor else "",
+            "status": error.status_code,
+            "message": error.detail,
+        },
+        status_code=error.status_code,
+        headers=dict(error.headers or {}),
+    )
+
+
+def create_web_app(services: ServicesGetter) -> Starlette:
+    """The pages; ``services`` returns the running server's services (built at startup,
+    after this app is created)."""
+    routes = [
+        Route("/", _home),
+        Route("/sign-in", auth.sign_in_page, methods=["GET"]),
+        Route("/sign-in", auth.sign_in_post, methods=["POST"]),
+        Route("/sign-in/link/{token}", auth.link_page, methods=["GET"]),
+        Route("/sign-in/link", auth.link_post, methods=["POST"]),
+        Route("/sign-out", auth.sign_out, methods=["POST"]),
+        Route("/mode", auth.switch_mode, methods=["POST"]),
+        Route("/calls", calls.calls_page, methods=["GET"]),
+        Route("/calls/{call_id}", calls.call_page, methods=["GET"]),
+        Route("/calls/{call_id}/live", live.call_stream, methods=["GET"]),
+        Route("/calls/{call_id}/webhooks/{event_id}/replay", calls.replay_event, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _error})
+    app.state.services_getter = services
+    return app
+
+
+def install_dashboard(app: Starlette, services: ServicesGetter) -> None:
+    """Mount the pages at ``/app`` and send the bare root there (the API's paths are
+    untouched: the mount is not in the OpenAPI document)."""
+    app.mount(MOUNT, create_web_app(services), name="dashboard")
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse(MOUNT + "/", status_code=307)
+
+    app.add_route("/", root, methods=["GET", "HEAD"], include_in_schema=False)
