@@ -16,7 +16,8 @@ if [ ! -f build/revox011/revox/__init__.py ]; then
   .venv/bin/python -m pip install --quiet --target build/revox011 'revox==0.1.1'
 fi
 
-# A real browser renders /docs in the tests (Debian's chromium; needs root and apt).
+# A real browser renders /docs and drives the dashboard in the tests (Debian's chromium,
+# through the playwright package, which never downloads a browser here; needs root and apt).
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
     >/dev/null 2>&1 || echo "warning: could not install chromium; the /docs test will say so" >&2
