@@ -139,8 +139,10 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: Playwright's sync API runs an event loop on the test thread while it
+    is open, so it must be closed before tests that call ``asyncio.run`` come."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -50,6 +50,9 @@ def _speech_events(attempt: AttemptRecord) -> list[dict[str, Any]]:
     # Filled by carriers and audio calls where the store keeps them (the contract's
     # per-turn timings); attempts without them show the estimate.
     events = getattr(attempt, "speech_events", None)
+    extension = getattr(attempt, "openrevox", None)
+    if events is None and isinstance(extension, dict):
+        events = extension.get("speech_events")
     if not isinstance(events, list):
         return []
     usable = [

@@ -1,7 +1,7 @@
 """the dashboard's sign-in: password hashes, sessions, failed attempts, one-time links
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07 20:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import openrevox.store.types
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
