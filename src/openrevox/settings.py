@@ -78,6 +78,9 @@ class Settings:
     cartesia_base_url: str = "https://api.cartesia.ai"
     elevenlabs_api_key: str | None = None
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    soniox_api_key: str | None = None
+    soniox_base_url: str = "wss://stt-rt.soniox.com"
+    speech_events_prompts: bool = False  # llm_system_prompt in speech_events (large)
     extra: dict[str, str] = field(default_factory=dict)
     blob_store: str = "local"  # local | s3
     s3_bucket: str | None = None
@@ -139,6 +142,8 @@ class Settings:
             cartesia_base_url=_env("CARTESIA_BASE_URL", "https://api.cartesia.ai") or "",
             elevenlabs_api_key=_env("ELEVENLABS_API_KEY"),
             elevenlabs_base_url=_env("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io") or "",
+            soniox_api_key=_env("SONIOX_API_KEY"),
+            soniox_base_url=_env("SONIOX_BASE_URL", "wss://stt-rt.soniox.com") or "",
             blob_store=(_env("BLOB_STORE", "local") or "local").lower(),
             s3_bucket=_env("S3_BUCKET"),
             s3_endpoint_url=_env("S3_ENDPOINT_URL"),

@@ -38,6 +38,9 @@ from openrevox.audio.vad import SileroVAD
 log = logging.getLogger("openrevox.audio")
 
 PREROLL_SECONDS: Final = 0.5
+ONSET_CONFIDENCE: Final = 0.3  # a window this likely speech may start a voice
+REFINE_SECONDS: Final = 0.15  # how far the loudness may move the VAD's boundaries
+LOUD: Final = 300  # int16 peak of a 10 ms block that carries voice
 _VOICED: Final = (VADState.STARTING, VADState.SPEAKING)
 T = TypeVar("T")
 
@@ -78,6 +81,28 @@ class TurnPolicy:
     max_pause: float = 0.8
     lead: float = 0.15  # the model is asked this long before ``min_pause``
     max_turn: float = 30.0
+
+
+def _refined(audio: Samples, origin: int, voice: tuple[int, int]) -> tuple[int, int]:
+    """The VAD's voice (``start``, ``stop`` samples) brought to the first and last loud
+    10 ms of the turn's audio (which starts at ``origin``), by at most ``REFINE``: the
+    VAD's windows are 32 ms and its model lags the voice by a window or two."""
+    start, stop = voice
+    if stop <= start:
+        return (0, 0)
+    block, reach = RATE // 100, round(REFINE_SECONDS * RATE)
+    low = max(start - reach, origin)
+    span = audio[low - origin : max(stop - origin, low - origin)]
+    count = len(span) // block
+    if not count:
+        return voice
+    loud = np.flatnonzero(np.abs(span[: count * block].reshape(count, block)).max(axis=1) > LOUD)
+    if not len(loud):
+        return voice
+    first, last = low + int(loud[0]) * block, low + (int(loud[-1]) + 1) * block
+    new_start = first if first <= start + reach else start
+    new_stop = last if last >= stop - reach else stop
+    return (new_start, new_stop) if new_stop > new_start else voice
 
 
 class Inbox(Generic[T]):
@@ -153,6 +178,9 @@ class Ear:
         self._voice = (0, 0)  # the open turn's first and last voiced sample
         self._voiced_at = 0.0  # loop time the last voiced window was heard
         self._was_voiced = False
+        self._onset: int | None = None  # where the confidence run under way started
+        self._heard = 0  # samples received
+        self._origin = 0  # where the open turn's audio starts
         self.inbox = inbox
         self._turns = turns
         self._on_speech_start = on_speech_start
@@ -183,6 +211,7 @@ class Ear:
             return []
         samples = ulaw_decode(b"".join(self._received))
         self._received.clear()
+        self._heard += len(samples)
         for start in range(0, len(samples) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
             frame = samples[start : start + FRAME_SAMPLES]
             if self._beeps is not None and self._beeps.feed(frame):
@@ -196,11 +225,18 @@ class Ear:
         return self.vad.windows(samples)
 
     def advance(self, windows: Sequence[Samples], confidences: Sequence[float]) -> None:
-        for state in self.vad.advance(windows, confidences):
+        states = self.vad.advance(windows, confidences)
+        for state, confidence in zip(states, confidences, strict=True):
             start, self._position = self._position, self._position + WINDOW
+            # The VAD confirms speech a few windows in (its volume is smoothed): the
+            # voice started where the model's confidence first rose, if it rose earlier.
+            if confidence < ONSET_CONFIDENCE:
+                self._onset = None
+            elif self._onset is None:
+                self._onset = start
             if state in _VOICED and not (self._beeps and self._beeps.in_tone):
                 if not self._was_voiced:
-                    self._run_start = start
+                    self._run_start = start if self._onset is None else min(self._onset, start)
                 self._was_voiced = True
                 self._pause = 0
                 self._drop_verdict()  # the speaker went on: that pause ended no turn
@@ -224,6 +260,7 @@ class Ear:
     def _open_turn(self) -> None:
         self._turn = list(self._preroll)
         self._turn_samples = sum(len(frame) for frame in self._turn)
+        self._origin = self._heard - self._turn_samples
         self._preroll.clear()
         if self._turn:
             self.stt.send(np.concatenate(self._turn))
@@ -279,12 +316,12 @@ class Ear:
             "%s: turn ended after %.2f s (pause %.2f s)",
             self.name, self._turn_samples / RATE, self._pause * WINDOW / RATE,
         )  # fmt: skip
+        voice = _refined(self._audio(), self._origin, self._voice)
         self._turn = None
         self._drop_verdict()
         if self._on_event is not None:
             self._on_event("turn_ended")
         slot = self.inbox.reserve()
-        voice = self._voice if self._voice[1] > self._voice[0] else (0, 0)
         task = self._loop.create_task(self._transcribe(trim, voice, self._voiced_at, slot))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -14,7 +14,9 @@ from openrevox.audio.wire import Event, Hangup, Port
 
 class CallSide:
     """Sends its mouth's frames on its port, hears what arrives, and collects the
-    other side's events (DTMF, transfers, hang-up) in the ear's inbox, in order."""
+    other side's events (DTMF, transfers, hang-up) in the ear's inbox, in order.
+    ``recording``, when set to a list, keeps every frame sent (one per tick since the
+    side was attached: this side's channel of the call's recording)."""
 
     def __init__(self, engine: AudioEngine, mouth: Mouth, ear: Ear, port: Port) -> None:
         self.engine = engine
@@ -25,6 +27,7 @@ class CallSide:
         self.events: list[Event] = []
         self._inbox = ear.inbox
         self._attached = False
+        self.recording: list[bytes] | None = None
 
     def attach(self) -> None:
         if not self._attached:
@@ -53,7 +56,10 @@ class CallSide:
     # -- the engine (Endpoint) --
 
     def emit(self) -> None:
-        self.port.send_audio(ulaw_encode(self.mouth.frame()))
+        frame = ulaw_encode(self.mouth.frame())
+        if self.recording is not None:
+            self.recording.append(frame)
+        self.port.send_audio(frame)
 
     def windows(self) -> list[Samples]:
         return self.ear.windows()

@@ -7,6 +7,9 @@ from openrevox.agent.llm.endpoints import endpoint_for
 from openrevox.agent.llm.openai_compatible import OpenAICompatibleModel
 from openrevox.agent.llm_agent import LLMAgent
 from openrevox.agent.sandbox import SandboxAgent
+from openrevox.audio import providers
+from openrevox.audio.providers import SpeechKeys
+from openrevox.audio.speech import SpeechFactory
 from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
 from openrevox.domain.clock import Clock
 from openrevox.settings import Settings
@@ -66,9 +69,22 @@ def build_worker(settings: Settings, db: Database, clock: Clock) -> Worker:
             speed=settings.sim_speed,
             worker_id=worker_id,
             fidelity=settings.sim_fidelity,
+            speech=speech_factory(settings),
         ),
         conversations=conversations(settings),
         clock=clock,
         config=worker_config(settings),
         worker_id=worker_id,
+    )
+
+
+def speech_factory(settings: Settings) -> SpeechFactory:
+    """The speech providers of a call at audio fidelity (audio/providers)."""
+    return providers.factory(
+        SpeechKeys(
+            cartesia_api_key=settings.cartesia_api_key,
+            cartesia_base_url=settings.cartesia_base_url,
+            soniox_api_key=settings.soniox_api_key,
+            soniox_base_url=settings.soniox_base_url,
+        )
     )

@@ -1,0 +1,247 @@
+"""Cartesia TTS over its websocket (``/tts/websocket``), one connection per call.
+
+Each ``say`` is one Cartesia context: its sentences are pushed as generation requests
+with ``continue: true`` (Cartesia keeps the prosody across them), the last with
+``continue: false``; the audio is asked for as raw 8 kHz mu-law, what the phone line
+carries, so nothing is resampled; ``add_timestamps`` gives the words' times, which say
+what was really spoken when the callee cuts in; a barge-in sends ``{context_id, cancel:
+true}``. ``speed`` and ``volume`` go in ``generation_config`` (sonic-3 models), the
+pronunciation dictionary as ``pronunciation_dict_id``.
+
+A small client over ``websockets`` rather than the official ``cartesia`` SDK (which the
+tests use to check the fake): the SDK's reader logs a connection lost mid-generation and
+leaves the context's ``receive()`` waiting forever, and its ``send`` reconnects on its
+own; on a live call a lost connection must end the generation at once with a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from openrevox.audio.codec import Samples, ulaw_decode
+from openrevox.audio.speech import SpeechFault, Synthesis, WordTime
+
+VERSION: Final = "2026-03-01"  # the Cartesia-Version this client is written against
+MODELS: Final = ("sonic-3", "sonic-3.5")
+DEFAULT_MODEL: Final = "sonic-3"
+OUTPUT: Final = {"container": "raw", "encoding": "pcm_mulaw", "sample_rate": 8000}
+CONNECT_TIMEOUT: Final = 5.0
+_CLOSED: Final = object()
+
+
+def websocket_url(base_url: str) -> str:
+    """The TTS websocket under a Cartesia base URL (``https://api.cartesia.ai``)."""
+    base = base_url.rstrip("/")
+    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
+        if base.startswith(http):
+            base = ws + base[len(http) :]
+    return base + "/tts/websocket"
+
+
+class CartesiaSpeech:
+    """A call's ``TextToSpeech`` on Cartesia."""
+
+    name = "cartesia"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        voice_id: str,
+        model: str = DEFAULT_MODEL,
+        speed: float | None = None,
+        volume: float | None = None,
+        pronunciation_dict_id: str | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._url = websocket_url(base_url)
+        self.request: dict[str, Any] = {
+            "model_id": model,
+            "voice": {"mode": "id", "id": voice_id},
+            "output_format": OUTPUT,
+            "add_timestamps": True,
+        }
+        config = {"speed": speed, "volume": volume}
+        if any(value is not None for value in config.values()):
+            self.request["generation_config"] = {k: v for k, v in config.items() if v is not None}
+        if pronunciation_dict_id:
+            self.request["pronunciation_dict_id"] = pronunciation_dict_id
+        self._connection: ClientConnection | None = None
+        self._contexts: dict[str, asyncio.Queue[Any]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._fault: SpeechFault | None = None
+
+    async def start(self) -> None:
+        try:
+            self._connection = await websockets.connect(
+                self._url,
+                additional_headers={"X-API-Key": self._api_key, "Cartesia-Version": VERSION},
+                open_timeout=CONNECT_TIMEOUT,
+                max_size=None,
+            )
+        except InvalidStatus as error:
+            status = error.response.status_code
+            raise SpeechFault(
+                "tts_unreachable", f"Cartesia refused the connection: HTTP {status}"
+            ) from error
+        except (OSError, TimeoutError, websockets.WebSocketException) as error:
+            raise SpeechFault(
+                "tts_unreachable", f"Cartesia: {type(error).__name__}: {error}"
+            ) from error
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self._connection is not None
+        try:
+            async for raw in self._connection:
+                message = json.loads(raw)
+                queue = self._contexts.get(str(message.get("context_id")))
+                if queue is not None:
+                    queue.put_nowait(message)
+            code, reason = self._connection.close_code, self._connection.close_reason
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else 1006
+            reason = closed.rcvd.reason if closed.rcvd else ""
+        self._fault = SpeechFault(
+            "tts_disconnected", f"Cartesia closed the connection ({code} {reason})".strip()
+        )
+        for queue in self._contexts.values():
+            queue.put_nowait(_CLOSED)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self._fault is not None:
+            raise self._fault
+        if self._connection is None:
+            raise SpeechFault("tts_unreachable", "not connected")
+        try:
+            await self._connection.send(json.dumps(message))
+        except ConnectionClosed as closed:
+            raise SpeechFault(
+                "tts_disconnected", f"Cartesia closed the connection ({closed.code})"
+            ) from closed
+
+    def open_context(self) -> tuple[str, asyncio.Queue[Any]]:
+        context_id = uuid.uuid4().hex
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        if self._fault is not None:
+            queue.put_nowait(_CLOSED)
+        self._contexts[context_id] = queue
+        return context_id, queue
+
+    def close_context(self, context_id: str) -> None:
+        self._contexts.pop(context_id, None)
+
+    @property
+    def fault(self) -> SpeechFault | None:
+        return self._fault
+
+    def synthesis(self) -> Synthesis:
+        return _CartesiaSynthesis(self)
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+
+
+class _CartesiaSynthesis:
+    def __init__(self, speech: CartesiaSpeech) -> None:
+        self._speech = speech
+        self._context_id, self._queue = speech.open_context()
+        self._loop = asyncio.get_running_loop()
+        self._pushed_at: float | None = None
+        self._ttfb_ms: float | None = None
+        self._words: list[WordTime] = []
+        self._ended = False
+        self._cancelled = False
+
+    def _request(self, transcript: str, *, more: bool) -> dict[str, Any]:
+        return {
+            **self._speech.request,
+            "context_id": self._context_id,
+            "transcript": transcript,
+            "continue": more,
+        }
+
+    async def push(self, text: str) -> None:
+        if self._cancelled or self._ended:
+            return
+        if self._pushed_at is None:
+            self._pushed_at = self._loop.time()
+        # A space between pushes: Cartesia joins continued transcripts as given.
+        await self._speech.send(self._request(text.strip() + " ", more=True))
+
+    async def end(self) -> None:
+        if self._cancelled or self._ended:
+            return
+        self._ended = True
+        await self._speech.send(self._request("", more=False))
+
+    async def chunks(self) -> AsyncIterator[Samples]:
+        try:
+            while not self._cancelled:
+                message = await self._queue.get()
+                if message is None:  # cancelled
+                    return
+                if message is _CLOSED:
+                    raise self._speech.fault or SpeechFault("tts_disconnected")
+                kind = message.get("type")
+                if kind == "chunk":
+                    if self._ttfb_ms is None and self._pushed_at is not None:
+                        self._ttfb_ms = (self._loop.time() - self._pushed_at) * 1000
+                    data = message.get("data") or ""
+                    if data:
+                        yield ulaw_decode(base64.b64decode(data))
+                elif kind == "timestamps":
+                    stamps = message.get("word_timestamps") or {}
+                    self._words.extend(
+                        WordTime(str(word), float(start), float(end))
+                        for word, start, end in zip(
+                            stamps.get("words") or [],
+                            stamps.get("start") or [],
+                            stamps.get("end") or [],
+                            strict=False,
+                        )
+                    )
+                elif kind == "done":
+                    return
+                elif kind == "error":
+                    detail = message.get("message") or message.get("title") or "error"
+                    status = message.get("status_code")
+                    raise SpeechFault("tts_error", f"Cartesia {status}: {detail}")
+        finally:
+            if not self._cancelled:
+                self._speech.close_context(self._context_id)
+
+    async def cancel(self) -> None:
+        if self._cancelled:
+            return
+        self._cancelled = True
+        self._queue.put_nowait(None)
+        self._speech.close_context(self._context_id)
+        with contextlib.suppress(SpeechFault):
+            await self._speech.send({"context_id": self._context_id, "cancel": True})
+
+    @property
+    def ttfb_ms(self) -> float | None:
+        return self._ttfb_ms
+
+    @property
+    def words(self) -> list[WordTime]:
+        return self._words

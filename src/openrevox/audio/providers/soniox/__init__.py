@@ -1,0 +1,1 @@
+"""Soniox's realtime STT (``stt.py``)."""

@@ -1,0 +1,37 @@
+"""Fixtures: the fake Cartesia TTS and Soniox STT websockets (one each per session, reset
+before every test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.audio.fake_cartesia_tts import FakeCartesiaTTS
+from tests.audio.fake_soniox_stt import FakeSonioxSTT
+
+
+@pytest.fixture(scope="session")
+def cartesia_tts_server() -> Iterator[FakeCartesiaTTS]:
+    server = FakeCartesiaTTS().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def soniox_stt_server() -> Iterator[FakeSonioxSTT]:
+    server = FakeSonioxSTT().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_cartesia_tts(cartesia_tts_server: FakeCartesiaTTS) -> FakeCartesiaTTS:
+    cartesia_tts_server.reset()
+    return cartesia_tts_server
+
+
+@pytest.fixture
+def fake_soniox(soniox_stt_server: FakeSonioxSTT) -> FakeSonioxSTT:
+    soniox_stt_server.reset()
+    return soniox_stt_server
