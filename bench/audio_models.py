@@ -13,6 +13,8 @@ docs/audio-fidelity.md.
     (``turn_features``) against pipecat's ``compute_whisper_log_mel_features`` on the same
     8 s window;
   - a helper process's memory (resident set) once it has predicted;
+  - its verdicts on the bundled Piper voices (one rendering: Piper is not deterministic),
+    and the longest pause inside each of those utterances;
   - the verdict's slack (from asking, ``lead`` before ``min_pause``, to the VAD's stop)
     and a queue simulation of one and two helpers: turns ending at random at a given
     rate, each prediction taking the CPU time measured above (its wall time on a free
@@ -202,6 +204,7 @@ def turn(count: int, pause: float, rate: float) -> None:
         f"pipecat's {ours['features_pipecat_ms']:.1f} ms (median of 50)"
     )
     helper_memory()
+    verdicts()
     slack = slack_ms()
     print(f"  slack from the request to the VAD's stop: {slack:.0f} ms")
     # CPU time: a prediction's wall time on a free core (one thread); wall: on this
@@ -214,6 +217,36 @@ def turn(count: int, pause: float, rate: float) -> None:
                 f"  {helpers} helper(s), {rate:g} turns/s, {service:.0f} ms each "
                 f"({basis[:-3]}): {outcome}"
             )
+
+
+VERDICT_UTTERANCES = (  # what the sandbox's voices say, complete or cut short
+    ("My name is", "agent"),
+    ("Okay, sounds good.", "callee"),
+    ("Sure, my name is Alex Martin. My email is alex dot martin at example dot com.", "callee"),
+    ("Yes, absolutely. Thank you, goodbye!", "callee"),
+)
+
+
+def verdicts() -> None:
+    """smart-turn's verdict on the bundled Piper voices through mu-law, and the longest
+    quiet stretch inside each utterance (10 ms blocks, as ``tts`` finds speech)."""
+    import numpy as np
+
+    from openrevox.audio import codec, turn
+    from openrevox.audio.tts import _VOICED_LEVEL, AGENT, CALLEE, Synthesizer
+
+    session, voice = turn.open_session(), Synthesizer()
+    for text, who in VERDICT_UTTERANCES:
+        speech = voice.sentence(text, AGENT if who == "agent" else CALLEE)
+        audio = codec.ulaw_decode(codec.ulaw_encode(speech.samples))
+        block = codec.RATE // 100
+        loud = np.abs(audio[: len(audio) // block * block].reshape(-1, block)).max(axis=1)
+        voiced = np.flatnonzero(loud > _VOICED_LEVEL)
+        gaps = np.diff(voiced) - 1 if len(voiced) > 1 else np.zeros(1, dtype=np.int64)
+        print(
+            f"  {who:6} {text!r}: P(turn over) {turn.probability(session, audio):.2f}, "
+            f"longest pause inside {int(gaps.max()) * 10} ms"
+        )
 
 
 def silero() -> None:
