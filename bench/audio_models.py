@@ -299,20 +299,31 @@ def stt() -> None:
         )
 
 
+SECTIONS = ("turn", "silero", "stt")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("turn", "silero", "stt"))
+    parser.add_argument("--only", choices=SECTIONS)
     parser.add_argument("--predictions", type=int, default=40)
     parser.add_argument("--pause", type=float, default=0.2, help="seconds between predictions")
     parser.add_argument("--rate", type=float, default=5.0, help="turns a second (~30 calls)")
+    parser.add_argument("--section", choices=SECTIONS, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.section:  # one section in a process of its own (memory figures stay its own)
+        if args.section == "turn":
+            turn(args.predictions, args.pause, args.rate)
+        elif args.section == "silero":
+            silero()
+        else:
+            stt()
+        return
     print(f"{os.cpu_count()} CPUs; load average {'/'.join(f'{v:.2f}' for v in os.getloadavg())}")
-    if args.only in (None, "turn"):
-        turn(args.predictions, args.pause, args.rate)
-    if args.only in (None, "silero"):
-        silero()
-    if args.only in (None, "stt"):
-        stt()
+    for section in (args.only,) if args.only else SECTIONS:
+        options = ["--predictions", str(args.predictions), "--pause", str(args.pause)]
+        options += ["--rate", str(args.rate), "--section", section]
+        sys.stdout.flush()
+        subprocess.run([sys.executable, __file__, *options], check=True)
     print(f"load average now {'/'.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
