@@ -144,8 +144,8 @@ def create_app(
         # And collect the young generation after 20,000 new objects rather than 700: under
         # load, each request in flight holds a few hundred (rows, decoded JSON, the wire
         # dict), so at 700 a collection ran every few requests and walked objects that
-        # were about to be freed anyway (~50k instructions per GET /call/{id} at 32
-        # connections). Reference counting frees all but cycles; those wait a little longer.
+        # were about to be freed anyway. Reference counting frees all but cycles; those wait
+        # a little longer.
         thresholds = gc.get_threshold()
         gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *thresholds[1:])
         try:

@@ -192,7 +192,7 @@ def agent_hints(assistant: Mapping[str, Any]) -> Sequence[str]:
 def preload(
     hint_sets: Iterable[Sequence[str]] = (), sentences: Iterable[tuple[str, Style]] = ()
 ) -> None:
-    """Load every model an audio call needs (blocking, ~2 s the first time in a process,
+    """Load every model an audio call needs (blocking, long the first time in a process,
     little after): Silero, smart-turn, the Piper voice, the recognizers for
     ``hint_sets``, and ``sentences`` into the voice's cache (a call's opening lines:
     they are spoken as soon as the line is up). Without it the first call's first

@@ -4,8 +4,8 @@ The model is the one pipecat ships (``pipecat/audio/vad/data/silero_vad.onnx``; 
 ``silero-vad`` package, which pulls torch). pipecat's own ``SileroVADAnalyzer`` opens a
 session, and a thread, per call; here a call owns only its recurrent state (2x128 floats
 and 32 samples of context) and the session scores the windows of many calls in one
-batched run: at 8 kHz a window of 32 ms costs ~0.23 ms alone and ~0.04 ms in a batch of
-16 (measured on the 2-core machine, docs/benchmarks.md).
+batched run: in a batch of 16 a window of 32 ms costs about a third of what it costs
+alone (``bench/audio_models.py``, quoted in docs/audio-fidelity.md).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_silero() -> SileroModel:
-    """The process-wide session (loaded on first use, ~50 ms)."""
+    """The process-wide session (loaded on first use)."""
     global _shared
     with _shared_lock:
         if _shared is None:

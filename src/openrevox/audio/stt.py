@@ -5,7 +5,7 @@ language model is the phone-call phrasebook (``phrasebook.py``) plus phrase hint
 assistant's own texts), with the 5,000 most common words of pocketsphinx's general model
 as unigrams so that other English is still recognized word by word. It is built once per
 set of hints and per process; decoders are pooled and shared by every call of the
-process (a decoder holds one utterance at a time; building one costs ~0.3 s).
+process (a decoder holds one utterance at a time, and building one takes a while).
 
 What comes out is normalized the way telephony STT services format their output:
 sentences split at pauses, capitalized, with a question mark after a question; spoken
@@ -100,8 +100,9 @@ def _vocabulary(arpa: str) -> set[str]:
 
 
 def build_dictionary(vocabulary: set[str]) -> str:
-    """The lines of CMUdict for ``vocabulary`` (a decoder loads 5k words in 20 ms, and
-    all 135k in 0.7 s and 40 MB)."""
+    """The lines of CMUdict for ``vocabulary``: a decoder loads these ~6k entries in
+    about a tenth of the time, and an eighth of the memory, that all 135k take
+    (``bench/audio_models.py``)."""
     path = Path(get_model_path()) / "en-us" / "cmudict-en-us.dict"
     kept = []
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -1,6 +1,6 @@
 """Threads for the models (speech to text, text to speech), below the audio clock.
 
-Model inference is heavy (100 ms and more) and may wait; a 20 ms audio frame may not.
+Model inference is heavy and may wait; a 20 ms audio frame may not.
 The models' threads run at a lower scheduling priority (nice +10) than the event loop
 that paces every call's frames, so that on a busy machine the frames go out on time
 and the models take what CPU is left.

@@ -2,8 +2,8 @@
 
 A voicemail's beep is not speech (Silero ignores it) but the agent must hear it: a
 frame is tonal when one frequency holds 98% of its energy; 100 ms of tonal frames at the
-same frequency is a beep, reported once as the utterance ``[beep]``. Speech (the Piper
-voices, measured) never holds one frequency for more than 40 ms.
+same frequency is a beep, reported once as the utterance ``[beep]``. Speech moves its
+pitch long before that (tests/agent/test_audio_fidelity.py: a Piper sentence is no beep).
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ class Synthesizer:
         self._speech = speech or shared_local_speech()
 
     def sentence(self, text: str, style: Style = AGENT) -> Speech:
-        """One sentence (blocking: Piper runs at ~0.2x real time here when not cached)."""
+        """One sentence (blocking: Piper synthesizes it when it is not cached)."""
         key = (id(self._speech), text, style)
         with _cache_lock:
             cached = _cache.get(key)

@@ -5,20 +5,21 @@ pause after "Wait, wait," is not the end of a turn). pipecat runs a smart-turn s
 and a thread per call and predicts only once the VAD has confirmed the stop. Here the
 worker's sessions serve every call, and a stream may ask early (as soon as speech
 pauses), so that the verdict is ready when the VAD confirms the stop: the prediction
-(~80 ms of CPU here) is then off the turn's critical path.
+is then off the turn's critical path (its cost: ``bench/audio_models.py``, quoted in
+docs/audio-fidelity.md).
 
-The sessions live in helper processes: Whisper feature extraction holds the GIL for
-milliseconds at a time, which in the worker would stall the 20 ms audio clock of every
-call. The features are computed only where the turn's audio is (``turn_features``):
-about 2 ms instead of pipecat's 40-50 for a 2-second turn, with the same result.
+The sessions live in helper processes: resampling and Whisper feature extraction hold
+the GIL while they run, which in the worker would stall the 20 ms audio clock of every
+call. The features are computed only where the turn's audio is (``turn_features``), with
+the same result as pipecat's in less than half its CPU time (``bench/audio_models.py``).
 
 A helper is a plain child process fed through a pipe, one request at a time; there are
 two (``SmartTurn``). The queue stays in the worker, where a request that went stale
 before its turn came (the speaker went on talking, or the stream asked again with more
 audio) is dropped for free: on a busy worker the model spends its time only on pauses
 that may still end a turn. A helper runs numpy's BLAS and onnxruntime on one thread
-each: OpenBLAS's idle threads spin (measured on the 2-core machine: 140 ms of CPU per
-prediction with its default two threads, 80 with one).
+each: OpenBLAS's idle threads spin, so a prediction costs about twice the CPU with its
+default two threads on the 2-core machine (``bench/audio_models.py``).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def model_path() -> str:
 def open_session() -> Any:
     """The model's session: sequential, one thread (pipecat uses one per core, but here
     the worker's clock needs the other core, and a second thread costs more CPU than it
-    saves time: measured 105 ms of CPU instead of 85 per prediction)."""
+    saves time: ``bench/audio_models.py``)."""
     options = onnxruntime.SessionOptions()
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
@@ -158,8 +159,8 @@ class _Helper:
         # anything is imported, so that no library's print can corrupt an answer.
         # The helper keeps the worker's priority: below it (nice +10, as pocketsphinx
         # and Piper run) any other busy process on the machine starved it, and turns
-        # waited for their verdicts for hundreds of milliseconds (measured); the clock
-        # wakes every 20 ms for a few and takes its core back from a helper at once.
+        # waited past their stop for their verdicts; the clock wakes every 20 ms, briefly,
+        # and takes its core back from a helper at once.
         command = (
             "import os, sys; answers = os.fdopen(os.dup(1), 'wb'); os.dup2(2, 1); "
             f"{root!r} in sys.path or sys.path.insert(0, {root!r}); "
@@ -246,7 +247,7 @@ class SmartTurn:
 
     Two helpers on a machine of two cores or more (one session, one thread each), both
     started on first use, before calls come: two turns ending together then both have
-    their verdict on time, and a prediction still costs one core for ~80 ms. Cancelling
+    their verdict on time, and a prediction still takes one core while it runs. Cancelling
     a future that has not started drops its request; a stream's request never runs
     while another of the same stream does. A helper that dies fails the request under
     way (the turn then ends at ``max_pause``); its next request starts a new one.
@@ -352,7 +353,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_smart_turn() -> SmartTurn:
-    """The worker-wide model (its process starts on first use, ~2 s)."""
+    """The worker-wide model (its processes start on first use)."""
     global _shared
     with _shared_lock:
         if _shared is None:

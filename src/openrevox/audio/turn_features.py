@@ -3,9 +3,9 @@
 The model sees 8 s; a turn's audio is usually 1-3 s, front-padded with silence. pipecat
 computes the spectrum of all 800 frames; every frame that lies wholly in the padding is
 the same (a constant, after normalization), so here it is computed once and repeated.
-It also multiplies by the mel filters in a layout BLAS takes fast (pipecat's transposed
-operands cost it 16 ms of its ~40). The result equals pipecat's
-``compute_whisper_log_mel_features`` to float rounding, at a fraction of the cost.
+It also multiplies by the mel filters in a layout BLAS takes fast. The result equals
+pipecat's ``compute_whisper_log_mel_features`` to float rounding, in less than half its
+CPU time (``bench/audio_models.py``).
 
 The constants (Whisper's defaults: 400-sample FFT, 160-sample hop, 80 Slaney mels, the
 periodic Hann window) are computed here rather than taken from pipecat's private module;

@@ -7,8 +7,7 @@ other with short silences; the callee speaks about two semitones lower than the 
 the two are told apart on one speaker too; ``[beep]`` is a real 1 kHz tone; tool entries
 and other bracketed stage directions are not spoken.
 
-Synthesis is CPU-bound (Piper runs at roughly 0.4x real time on two cores): call
-``render_recording`` in a worker thread.
+Synthesis is CPU-bound: call ``render_recording`` in a worker thread.
 """
 
 from __future__ import annotations

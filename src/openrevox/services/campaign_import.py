@@ -2,9 +2,9 @@
 with the reason, duplicates collapsed, never failing the whole import for one row.
 
 An import of 100,000 contacts is mostly CPU: phonenumbers reads and validates each number
-(about 0.1 ms) and finds its timezone (as much again). The checks run in a thread, so the
-server's other requests go on meanwhile; timezones are looked up once per block of
-numbers; rows go in with one statement per batch (``store.bulk``)."""
+and finds its timezone. The checks run in a thread, so the server's other requests go on
+meanwhile; timezones are looked up once per block of numbers; rows go in with one
+statement per batch (``store.bulk``)."""
 
 from __future__ import annotations
 

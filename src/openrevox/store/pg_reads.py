@@ -1,7 +1,7 @@
 """The hot read of GET /call/{id} on PostgreSQL, straight on asyncpg.
 
-Through SQLAlchemy one view costs about 1.5 ms of CPU in the API process: a pool checkout
-through a greenlet, BEGIN, two statements, ROLLBACK, and row processing per column. Here
+Through SQLAlchemy one view costs the API process a pool checkout through a greenlet,
+BEGIN, two statements, ROLLBACK, and row processing per column. Here
 it is one prepared statement on a small asyncpg pool of the reader's own: the order row,
 and its attempts aggregated by PostgreSQL into one JSON array that orjson decodes at once.
 One statement is one snapshot, so the order and its attempts always agree. It hands over

@@ -21,7 +21,7 @@ from openrevox.store.call_rows import (
 )
 
 # One mapped page read costs no system call and no copy, against a pread per page that
-# misses SQLite's small page cache (a view touches ~15 pages of a large database).
+# misses SQLite's small page cache (a view touches several pages of a large database).
 MMAP_BYTES = 1 << 30
 
 # In OrderRow's field order.

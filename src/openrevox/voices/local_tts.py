@@ -58,7 +58,7 @@ class LocalSpeech:
         return buffer.getvalue()
 
     async def synthesize(self, text: str, *, speed: float = 1.0) -> bytes:
-        """synthesize_wav off the event loop (it is CPU-bound, ~0.1-1 s a sentence)."""
+        """synthesize_wav off the event loop (it is CPU-bound)."""
         return await asyncio.to_thread(self.synthesize_wav, text, speed=speed)
 
     def _voice_model(self) -> PiperVoice:

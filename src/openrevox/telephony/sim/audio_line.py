@@ -39,7 +39,7 @@ from openrevox.telephony.base import LineFault
 from openrevox.telephony.sim.line import SimLine, Utterance
 
 # Both ears end a turn after half a second of quiet when the turn model agrees, after
-# a second otherwise: the synthetic voices pause up to ~0.3 s inside an utterance, and
+# a second otherwise: the synthetic voices pause briefly inside an utterance, and
 # smart-turn's verdicts on them are unreliable (docs/audio-fidelity.md).
 MIN_PAUSE: Final = 0.5
 MAX_PAUSE: Final = 1.0
