@@ -23,12 +23,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
-
 RUN_AS_WHEN_ROOT = "nobody"
 
 
 async def _answers(url: str) -> bool:
+    import asyncpg  # only here: start and stop need nothing but the wheel
+
     try:
         conn = await asyncpg.connect(url, timeout=3)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):  # timeouts are OSErrors
