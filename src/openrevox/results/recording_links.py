@@ -14,17 +14,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-
 from openrevox.domain.call_rows import AttemptRow
 from openrevox.domain.clock import iso
 from openrevox.domain.transcripts import speaks
 from openrevox.errors import Forbidden
 from openrevox.settings import Settings
 from openrevox.store.db import Database
+from openrevox.store.repositories import server_secrets
 from openrevox.store.repositories.calls import AttemptRecord
-from openrevox.store.tables import server_secrets
 
 SECRET_NAME = "secret_key"
 _PURPOSE = b"openrevox recording links v1"
@@ -144,24 +141,8 @@ async def load_secret(db: Database, configured: str | None, now: datetime) -> by
     created by whichever process asks first."""
     if configured:
         return configured.encode()
-    query = sa.select(server_secrets.c.value).where(server_secrets.c.name == SECRET_NAME)
-    async with db.read() as conn:
-        value = (await conn.execute(query)).scalar_one_or_none()
-    if value is None:
-        try:
-            async with db.transaction() as conn:
-                value = (await conn.execute(query)).scalar_one_or_none()
-                if value is None:
-                    value = secrets.token_urlsafe(48)
-                    await conn.execute(
-                        sa.insert(server_secrets).values(
-                            name=SECRET_NAME, value=value, created_at=now
-                        )
-                    )
-        except IntegrityError:  # another process created it at the same moment
-            async with db.read() as conn:
-                value = (await conn.execute(query)).scalar_one()
-    return str(value).encode()
+    value = await server_secrets.get_or_create(db, SECRET_NAME, secrets.token_urlsafe(48), now)
+    return value.encode()
 
 
 async def load_signer(db: Database, settings: Settings, now: datetime) -> RecordingSigner:

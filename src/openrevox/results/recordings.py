@@ -16,19 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-
-import sqlalchemy as sa
 
 from openrevox.errors import NotFound
 from openrevox.results.blobstore import BlobStore
 from openrevox.results.recording_audio import render_recording
 from openrevox.results.recording_links import has_recording, retention_cutoff
 from openrevox.store.db import Database
-from openrevox.store.repositories.calls import AttemptRecord, attempt_from_row
-from openrevox.store.tables import call_attempts
+from openrevox.store.repositories import recordings as repo
+from openrevox.store.repositories.calls import AttemptRecord
 from openrevox.voices.local_tts import LocalSpeech, shared_local_speech
 
 log = logging.getLogger("openrevox.recordings")
@@ -73,10 +69,8 @@ class Recordings:
         self.synthesis_seconds = 0.0
 
     async def attempt(self, attempt_id: str) -> AttemptRecord | None:
-        query = sa.select(call_attempts).where(call_attempts.c.id == attempt_id)
         async with self.db.read() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        return attempt_from_row(row) if row else None
+            return await repo.attempt(conn, attempt_id)
 
     async def locate(self, attempt_id: str, now: datetime) -> str:
         """The blob key of the attempt's recording, synthesising it if need be."""
@@ -109,7 +103,9 @@ class Recordings:
 
     async def _make(self, attempt: AttemptRecord) -> str:
         key = synthesized_key(attempt.id)
-        async with self._slots, self._across_processes(attempt.id):
+        # On PostgreSQL, one synthesis of an attempt at a time across every process.
+        lock = repo.one_at_a_time(self.db, f"openrevox recording {attempt.id}")
+        async with self._slots, lock:
             if not await self.store.exists(key):  # another process may have made it
                 speech = self._speech or shared_local_speech()
                 started = time.perf_counter()
@@ -120,24 +116,8 @@ class Recordings:
                 self.synthesis_seconds += elapsed
                 log.info("synthesised the recording of %s in %.1fs", attempt.id, elapsed)
         async with self.db.transaction() as conn:
-            await conn.execute(
-                sa.update(call_attempts)
-                .where(call_attempts.c.id == attempt.id, call_attempts.c.recording_key.is_(None))
-                .values(recording_key=key)
-            )
+            await repo.set_key_if_none(conn, attempt.id, key)
         return key
-
-    @asynccontextmanager
-    async def _across_processes(self, attempt_id: str) -> AsyncIterator[None]:
-        """On PostgreSQL, one synthesis of an attempt at a time across every process.
-        (SQLite deployments run one process; holding its write lock would stall it.)"""
-        if self.db.dialect != "postgresql":
-            yield
-            return
-        async with self.db.engine.connect() as conn, conn.begin():
-            lock_id = sa.func.hashtextextended(f"openrevox recording {attempt_id}", 0)
-            await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_id)))
-            yield
 
 
 async def prune_recordings(
@@ -151,24 +131,15 @@ async def prune_recordings(
         return 0
     cutoff = now - timedelta(days=retention_days)
     deleted = 0
-    query = (
-        sa.select(call_attempts.c.id, call_attempts.c.recording_key)
-        .where(call_attempts.c.recording_key.is_not(None), call_attempts.c.created_at < cutoff)
-        .limit(PRUNE_BATCH)
-    )
     while True:
         async with db.read() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = await repo.older_than(conn, cutoff, PRUNE_BATCH)
         if not rows:
             break
         for _attempt_id, key in rows:
             deleted += await _delete(store, key)
         async with db.transaction() as conn:
-            await conn.execute(
-                sa.update(call_attempts)
-                .where(call_attempts.c.id.in_([attempt_id for attempt_id, _ in rows]))
-                .values(recording_key=None)
-            )
+            await repo.clear_keys(conn, [attempt_id for attempt_id, _ in rows])
     for blob in await store.list_older_than(cutoff):
         deleted += await _delete(store, blob.key)
     if deleted:

@@ -25,8 +25,6 @@ from openrevox.services.campaign_rows import (
     RowProblem,
     add_rows,
     check_contacts,
-    next_row_index,
-    numbers_in,
     read_csv,
     recipient_zones,
 )
@@ -166,7 +164,7 @@ async def write(
     retry_config = campaign.call_retry_config or snapshot["call_retry_config"]
     if retry_config != prepared.retry_config:  # changed since prepared: a new timezone rule
         prepared.zones = recipient_zones((c.number for c in prepared.contacts), retry_config)
-    known = await numbers_in(conn, campaign.id)
+    known = await campaigns.row_numbers(conn, campaign.id)
     fresh = [i for i, contact in enumerate(prepared.contacts) if contact.number not in known]
     contacts = [prepared.contacts[i] for i in fresh]
     order_ids = await add_rows(
@@ -178,7 +176,7 @@ async def write(
         retry_config=retry_config,
         from_number=campaign.from_phone_number or await caller_id(conn, principal, snapshot),
         contacts=contacts,
-        first_index=await next_row_index(conn, campaign.id),
+        first_index=await campaigns.next_row_index(conn, campaign.id),
         zones=[prepared.zones[i] for i in fresh],
         now=now,
     )

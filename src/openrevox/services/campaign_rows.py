@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.attempt_extension import facts_text
@@ -22,11 +21,9 @@ from openrevox.domain.prompts import missing_variables
 from openrevox.domain.retry_config import recipient_timezone
 from openrevox.services.calls import order_values
 from openrevox.services.order_status import move
-from openrevox.store import bulk
-from openrevox.store.repositories import calls
+from openrevox.store.repositories import calls, campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import ExportLine
-from openrevox.store.tables import call_orders, campaign_rows
 
 PHONE_COLUMNS = ("phone_number", "to_phone_number", "phone", "number", "mobile", "telephone")
 BATCH = 5000  # rows per insert statement (one unnest() on PostgreSQL)
@@ -120,23 +117,6 @@ def read_csv(text: str) -> Iterator[tuple[int, str, dict[str, Any] | None]]:
         yield line, number, cleaned
 
 
-async def numbers_in(conn: AsyncConnection, campaign_id: str) -> set[str]:
-    rows = await conn.execute(
-        sa.select(campaign_rows.c.phone_number).where(campaign_rows.c.campaign_id == campaign_id)
-    )
-    return set(rows.scalars())
-
-
-async def next_row_index(conn: AsyncConnection, campaign_id: str) -> int:
-    found = await conn.execute(
-        sa.select(sa.func.max(campaign_rows.c.row_index)).where(
-            campaign_rows.c.campaign_id == campaign_id
-        )
-    )
-    last = found.scalar()
-    return 0 if last is None else int(last) + 1
-
-
 def recipient_zones(numbers: Iterable[str], retry_config: dict[str, Any]) -> list[str]:
     """``recipient_timezone(retry_config, number)`` of each E.164 number, looked up once
     per thousands-block (BLOCK_DIGITS)."""
@@ -210,9 +190,7 @@ async def add_rows(
                     "skip_reason": None,
                 }
             )
-        # orm_nulls: a missing metadata is JSON null, as a single call's order stores it.
-        await bulk.insert_rows(conn, call_orders, orders, orm_nulls=True)
-        await bulk.insert_rows(conn, campaign_rows, rows, orm_nulls=True)
+        await campaigns.insert_rows_with_orders(conn, orders, rows)
     return order_ids
 
 

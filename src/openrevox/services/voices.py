@@ -5,18 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.settings import Settings
-from openrevox.store.repositories import assistants
+from openrevox.store.repositories import assistants, cloned_voices
 from openrevox.store.repositories.accounts import Principal
-from openrevox.store.tables import cloned_voices
+from openrevox.store.repositories.cloned_voices import ClonedVoice
 from openrevox.voices.cartesia import CartesiaClient
 from openrevox.voices.catalogue import VoiceCatalogue
 from openrevox.voices.elevenlabs import ElevenLabsClient
@@ -25,15 +23,6 @@ from openrevox.voices.models import Voice, VoiceNotFound, VoiceProviderError
 
 MAX_CLONE_BYTES = 7_500_000
 DEFAULT_PREVIEW_TEXT = "Hello! This is a short preview of how I sound on the phone."
-
-
-@dataclass(frozen=True, slots=True)
-class ClonedVoice:
-    id: str
-    provider_voice_id: str
-    name: str
-    language: str
-    created_at: datetime
 
 
 class VoiceService:
@@ -77,17 +66,9 @@ class VoiceService:
                 await client.aclose()
 
     async def _clones(self, conn: AsyncConnection, principal: Principal) -> list[ClonedVoice]:
-        rows = await conn.execute(
-            sa.select(cloned_voices)
-            .where(
-                cloned_voices.c.organization_id == principal.organization_id,
-                cloned_voices.c.mode == principal.mode,
-            )
-            .order_by(cloned_voices.c.created_at)
+        return await cloned_voices.list_clones(
+            conn, organization_id=principal.organization_id, mode=principal.mode
         )
-        return [
-            ClonedVoice(r.id, r.provider_voice_id, r.name, r.language, r.created_at) for r in rows
-        ]
 
     @staticmethod
     def _as_voice(clone: ClonedVoice) -> Voice:
@@ -181,20 +162,16 @@ class VoiceService:
         self.samples_dir.mkdir(parents=True, exist_ok=True)
         sample = self.samples_dir / voice_id
         sample.write_bytes(audio)
-        await conn.execute(
-            sa.insert(cloned_voices).values(
-                id=voice_id,
-                organization_id=principal.organization_id,
-                mode=principal.mode,
-                provider="cartesia",
-                provider_voice_id=provider_voice_id,
-                name=name,
-                language=language,
-                sample_key=sample.name,
-                created_at=now,
-            )
+        clone = ClonedVoice(voice_id, provider_voice_id, name, language, now)
+        await cloned_voices.insert_clone(
+            conn,
+            clone=clone,
+            organization_id=principal.organization_id,
+            mode=principal.mode,
+            provider="cartesia",
+            sample_key=sample.name,
         )
-        return ClonedVoice(voice_id, provider_voice_id, name, language, now)
+        return clone
 
     async def delete(self, conn: AsyncConnection, principal: Principal, voice_id: str) -> None:
         """Only clones can be deleted, and not while an assistant speaks with them."""
@@ -231,5 +208,5 @@ class VoiceService:
                 pass  # already gone at the provider: finish removing it here
             except VoiceProviderError as error:
                 raise Conflict(f"cartesia refused to delete the voice: {error}") from None
-        await conn.execute(sa.delete(cloned_voices).where(cloned_voices.c.id == clone.id))
+        await cloned_voices.delete_clone(conn, clone.id)
         (self.samples_dir / clone.id).unlink(missing_ok=True)

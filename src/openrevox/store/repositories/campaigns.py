@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
+from openrevox.store import bulk
 from openrevox.store.bulk import in_list
 from openrevox.store.repositories import do_not_contact
 from openrevox.store.repositories.calls import (
@@ -488,3 +489,31 @@ class ExportLine:
     dial_error: str | None
     structured_output: dict[str, Any] | None
     openrevox: dict[str, Any] | None
+
+
+async def row_numbers(conn: AsyncConnection, campaign_id: str) -> set[str]:
+    """The phone numbers of a campaign's rows."""
+    rows = await conn.execute(
+        sa.select(campaign_rows.c.phone_number).where(campaign_rows.c.campaign_id == campaign_id)
+    )
+    return set(rows.scalars())
+
+
+async def next_row_index(conn: AsyncConnection, campaign_id: str) -> int:
+    found = await conn.execute(
+        sa.select(sa.func.max(campaign_rows.c.row_index)).where(
+            campaign_rows.c.campaign_id == campaign_id
+        )
+    )
+    last = found.scalar()
+    return 0 if last is None else int(last) + 1
+
+
+async def insert_rows_with_orders(
+    conn: AsyncConnection, orders: list[dict[str, Any]], rows: list[dict[str, Any]]
+) -> None:
+    """Call orders (``services.calls.order_values``) and the campaign rows that point to
+    them, one statement each (one unnest() on PostgreSQL)."""
+    # orm_nulls: a missing metadata is JSON null, as a single call's order stores it.
+    await bulk.insert_rows(conn, call_orders, orders, orm_nulls=True)
+    await bulk.insert_rows(conn, campaign_rows, rows, orm_nulls=True)
