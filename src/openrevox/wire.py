@@ -160,6 +160,31 @@ class OrderRecord(Protocol):
     def updated_at(self) -> datetime: ...
 
 
+class CampaignRecord(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def assistant_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_cancelled(self) -> bool: ...
+    @property
+    def call_retry_config(self) -> dict[str, Any] | None: ...
+    @property
+    def from_phone_number(self) -> str | None: ...
+    @property
+    def max_concurrent_calls(self) -> int | None: ...
+    @property
+    def scheduled_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
 _Attempt = TypeVar("_Attempt", bound=AttemptRecord)
 _Attempt_co = TypeVar("_Attempt_co", bound=AttemptRecord, covariant=True)
 
@@ -236,6 +261,38 @@ def assistant_wire(record: AssistantRecord) -> dict[str, Any]:
         "is_realestate_assistant": None,
         # SDK <= 0.3.0 read the single transfer number.
         "transfer_phone_number": destinations[0]["phone_number"] if destinations else None,
+    }
+
+
+def campaign_wire(
+    record: CampaignRecord,
+    *,
+    status: str,
+    assistant: dict[str, Any] | None,
+    funnel_stats: dict[str, Any],
+    row_stats: dict[str, Any],
+) -> dict[str, Any]:
+    """A campaign on the wire; its status and figures are computed by the services
+    (``services.campaign_stats``), ``assistant`` is ``assistant_wire``'s or None."""
+    return {
+        "id": record.id,
+        "assistant_id": record.assistant_id,
+        "created_at": iso(record.created_at),
+        "is_cancelled": record.is_cancelled,
+        "name": record.name,
+        "organization_id": record.organization_id,
+        "status": status,
+        "updated_at": iso(record.updated_at),
+        "assistant": assistant,
+        "call_retry_config": record.call_retry_config,
+        "created_by": None,
+        "from_phone_number": record.from_phone_number,
+        "funnel_stats": funnel_stats,
+        "max_concurrent_calls": record.max_concurrent_calls,
+        "metadata_keys": [],
+        "row_stats": row_stats,
+        "scheduled_at": iso(record.scheduled_at),
+        "structured_output_extraction": "none",
     }
 
 

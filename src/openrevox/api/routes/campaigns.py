@@ -18,7 +18,6 @@ from openrevox.api.schemas.campaign import (
     LaunchIn,
     Selection,
 )
-from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
 from openrevox.services import campaign_import, campaign_stats
@@ -27,7 +26,7 @@ from openrevox.services.campaign_rows import export_csv
 from openrevox.store.repositories import calls, campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord
-from openrevox.wire import assistant_wire, call_wire
+from openrevox.wire import assistant_wire, call_wire, campaign_wire
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -52,26 +51,13 @@ async def campaign_wires(
             except NotFound:
                 assistant_cache[record.assistant_id] = None
         wires.append(
-            {
-                "id": record.id,
-                "assistant_id": record.assistant_id,
-                "created_at": iso(record.created_at),
-                "is_cancelled": record.is_cancelled,
-                "name": record.name,
-                "organization_id": record.organization_id,
-                "status": campaign_stats.campaign_status(record, counts[record.id]),
-                "updated_at": iso(record.updated_at),
-                "assistant": assistant_cache[record.assistant_id],
-                "call_retry_config": record.call_retry_config,
-                "created_by": None,
-                "from_phone_number": record.from_phone_number,
-                "funnel_stats": funnels[record.id],
-                "max_concurrent_calls": record.max_concurrent_calls,
-                "metadata_keys": [],
-                "row_stats": campaign_stats.row_stats(counts[record.id], skipped[record.id]),
-                "scheduled_at": iso(record.scheduled_at),
-                "structured_output_extraction": "none",
-            }
+            campaign_wire(
+                record,
+                status=campaign_stats.campaign_status(record, counts[record.id]),
+                assistant=assistant_cache[record.assistant_id],
+                funnel_stats=funnels[record.id],
+                row_stats=campaign_stats.row_stats(counts[record.id], skipped[record.id]),
+            )
         )
     return wires
 
