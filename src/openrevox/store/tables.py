@@ -159,7 +159,9 @@ call_orders = sa.Table(
     sa.Column("contact", json_type(), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index(None, "organization_id", "mode", "created_at"),
+    # With the id: the lists' order (newest first, id breaking ties) read off the index,
+    # never sorted (the dashboard's keyset pages, /call/search).
+    sa.Index(None, "organization_id", "mode", "created_at", "id"),
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "campaign_id"),
     sa.Index(None, "organization_id", "to_phone_number"),
@@ -397,4 +399,23 @@ sign_in_links = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime),
     sa.Index(None, "user_id"),
+)
+
+# The text the dashboard's search looks in, one narrow row per call order (numbers, id,
+# contact, metadata; lowercased), written by database triggers on every insert into
+# call_orders (migration 0004), so that every writer (API, campaigns, inbound) keeps it
+# and a search scans this small index instead of the wide order rows.
+call_search_text = sa.Table(
+    "call_search_text",
+    metadata,
+    sa.Column(
+        "call_order_id",
+        ID,
+        sa.ForeignKey("call_orders.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("organization_id", ID, nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index(None, "organization_id", "mode", "text", "call_order_id"),  # covering
 )

@@ -3,7 +3,7 @@ paged by keyset on (created_at, id) so that page 500 costs what page 1 does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
 from openrevox.store.repositories.call_search import CallQuery, where_of
-from openrevox.store.tables import assistants, call_orders, campaigns
+from openrevox.store.tables import assistants, call_orders, call_search_text, campaigns
 
 # Counting stops here: "10,000+" is as useful as an exact figure, and counting every
 # match of a broad filter on a large organization is what made lists slow.
@@ -88,8 +88,21 @@ async def page(
     before: Cursor | None = None,
     after: Cursor | None = None,
 ) -> CallPage:
-    """Newest first; ``before`` pages to older lines, ``after`` back to newer ones."""
-    where = where_of(query)
+    """Newest first; ``before`` pages to older lines, ``after`` back to newer ones.
+    The text is looked for in ``call_search_text`` (one narrow row per order, kept by
+    triggers), never in the wide order rows."""
+    where = where_of(replace(query, text=None))
+    if query.text:
+        s = call_search_text.c
+        where.append(
+            _c.id.in_(
+                sa.select(s.call_order_id).where(
+                    s.organization_id == query.organization_id,
+                    s.mode == query.mode,
+                    s.text.contains(query.text.lower(), autoescape=True),
+                )
+            )
+        )
     key = sa.tuple_(_c.created_at, _c.id)
     if after is not None:
         statement = (
@@ -109,10 +122,13 @@ async def page(
         newer_exists, older_exists = more, True
     else:
         newer_exists, older_exists = before is not None, more
-    capped = sa.select(sa.literal(1)).select_from(call_orders).where(*where).limit(COUNT_CAP)
-    count = (
-        await conn.execute(sa.select(sa.func.count()).select_from(capped.subquery()))
-    ).scalar_one()
+    if before is None and after is None and not more:
+        count = len(rows)  # the first page holds them all: nothing more to count
+    else:
+        capped = sa.select(sa.literal(1)).select_from(call_orders).where(*where).limit(COUNT_CAP)
+        count = (
+            await conn.execute(sa.select(sa.func.count()).select_from(capped.subquery()))
+        ).scalar_one()
     return CallPage(
         lines=rows,
         count=int(count),
