@@ -96,6 +96,10 @@ def test_cancel_sends_cartesias_cancel_and_ends_the_audio(
             async for _ in synthesis.chunks():
                 got += 1
                 await synthesis.cancel()
+            for _ in range(200):  # the fake reads the cancel on its own thread
+                if fake_cartesia_tts.cancels:
+                    break
+                await asyncio.sleep(0.01)
             return got
         finally:
             await speech.close()
