@@ -1,0 +1,114 @@
+"""The person on the far side of a fake Twilio call: a sandbox persona (``person.py``)
+speaking real audio into the media stream and hearing ours, with the simulated
+callee's mouth and ear (``telephony/sim/audio_line.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from openrevox.agent.audio.ear import Ear, Inbox
+from openrevox.agent.audio.engine import loop_engine
+from openrevox.agent.audio.mouth import Mouth
+from openrevox.agent.audio.side import CallSide
+from openrevox.agent.audio.stt import PocketsphinxTranscriber, shared_recognizer
+from openrevox.agent.audio.tones import BEEP_TEXT, beep
+from openrevox.agent.audio.tts import CALLEE, Speech
+from openrevox.agent.audio.wire import Dtmf, Event, Hangup
+from openrevox.telephony.sim.audio_line import PICKUP_SECONDS, sim_turns
+from openrevox.telephony.sim.line import SimLine, Utterance
+
+
+class _StreamPort:
+    """What the callee says goes to Twilio's side of the socket as ``media``."""
+
+    def __init__(self, send_frame: Callable[[bytes], None]) -> None:
+        self._send_frame = send_frame
+        self.hung_up = False
+
+    def send_audio(self, frame: bytes) -> None:
+        self._send_frame(frame)
+
+    def send_event(self, event: Event) -> None:
+        if isinstance(event, Hangup):
+            self.hung_up = True
+
+
+class FarSide(SimLine):
+    """A ``SimLine`` whose person side is real audio on a Twilio media stream."""
+
+    def __init__(self, send_frame: Callable[[bytes], None], hints: Sequence[str]) -> None:
+        super().__init__(speed=1.0)
+        self.port = _StreamPort(send_frame)
+        self.callee = CallSide(
+            loop_engine(),
+            Mouth(style=CALLEE, stream=False),
+            Ear(
+                PocketsphinxTranscriber(shared_recognizer(tuple(hints))),
+                Inbox(),
+                turns=sim_turns(),
+                name="far side's ear",
+                beeps=False,
+            ),
+            self.port,
+        )
+        self.hung_up = asyncio.Event()
+        self._answered_at = asyncio.get_running_loop().time()
+        self.heard: list[str] = []
+
+    def attach(self) -> None:
+        self.callee.attach()
+
+    def hear_frame(self, frame: bytes) -> None:
+        self.callee.receive_audio(frame)
+
+    def hear_dtmf(self, digit: str) -> None:
+        self.callee.receive_event(Dtmf(digit))
+
+    def line_closed(self) -> None:
+        """Our side of the call is gone (hung up, or the stream closed)."""
+        self.agent_hung_up = True
+        self.callee.receive_event(Hangup())
+
+    def close(self) -> None:
+        self.callee.close()
+
+    async def person_says(self, text: str) -> None:
+        if self.person_hung_up or self.agent_hung_up:
+            return
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(self._answered_at + PICKUP_SECONDS - loop.time(), 0.0))
+        self.person_speaking = True
+        try:
+            if text.strip().lower() == BEEP_TEXT:
+                await self.callee.mouth.play(Speech(BEEP_TEXT, beep(), ()))
+            else:
+                await self.callee.mouth.say(text)
+        finally:
+            self.person_speaking = False
+
+    async def person_waits_for_the_agent_to_speak(self, wait: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while not self.callee.ear.hearing:
+            if loop.time() >= deadline or self.agent_hung_up:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def person_hears(self, wait: float) -> Utterance | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            item = await self.callee.ear.inbox.get(max(deadline - loop.time(), 0.0))
+            if item is None or isinstance(item, Hangup):
+                return None
+            if isinstance(item, Dtmf):
+                return Utterance("", dtmf=item.digits)
+            if isinstance(item, str):
+                self.heard.append(item)
+                return Utterance(item)
+
+    async def person_hangs_up(self) -> None:
+        self.person_hung_up = True
+        self.hung_up.set()
