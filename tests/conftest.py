@@ -53,14 +53,20 @@ class Org:
 class LiveServer:
     """The whole app served over real HTTP from a background thread."""
 
-    def __init__(self, settings: Settings, *, embedded_worker: bool = False) -> None:
-        self.settings = settings
-        self.app = create_app(settings, migrate=False, embedded_worker=embedded_worker)
+    def __init__(
+        self, settings: Settings, *, embedded_worker: bool = False, public: bool = False
+    ) -> None:
+        """``public``: the server's own address is its ``OPENREVOX_PUBLIC_URL`` (the
+        address a carrier's callbacks and media streams come to)."""
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        if public:
+            settings = settings.with_changes(public_url=self.url)
+        self.settings = settings
+        self.app = create_app(settings, migrate=False, embedded_worker=embedded_worker)
         self._server = uvicorn.Server(
             uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
         )

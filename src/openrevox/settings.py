@@ -31,6 +31,19 @@ def _fidelity(value: str) -> str:
     return fidelity
 
 
+TELEPHONY_CHOICES = ("sim", "twilio")
+
+
+def _telephony(value: str) -> str:
+    names = [name.strip().lower() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in TELEPHONY_CHOICES]
+    if unknown or not names:
+        raise ValueError(
+            f"OPENREVOX_TELEPHONY is a comma list of {', '.join(TELEPHONY_CHOICES)}, not {value!r}"
+        )
+    return ",".join(dict.fromkeys(names))
+
+
 def normalize_database_url(url: str) -> str:
     """Pick the async driver for plain ``postgresql://`` and ``sqlite://`` URLs."""
     for plain, driver in (
@@ -50,7 +63,14 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     bootstrap_api_key: str | None = None
     default_country: str = "US"
-    telephony_provider: str = "sim"
+    telephony_provider: str = "sim"  # a comma list: sim, twilio
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_key_sid: str | None = None
+    twilio_api_key_secret: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_calls_per_second: float = 1.0
+    twilio_request_timeout_seconds: float = 10.0
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     # JSON: dedicated-instance name -> {"base_url", "api_key"?, "model"?}
@@ -97,6 +117,12 @@ class Settings:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
 
     @property
+    def carriers(self) -> tuple[str, ...]:
+        """The real carriers configured (``OPENREVOX_TELEPHONY`` without ``sim``)."""
+        names = (name.strip() for name in self.telephony_provider.split(","))
+        return tuple(name for name in names if name and name != "sim")
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -111,7 +137,16 @@ class Settings:
             public_url=(_env("PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             bootstrap_api_key=_env("BOOTSTRAP_API_KEY"),
             default_country=(_env("DEFAULT_COUNTRY", "US") or "US").upper(),
-            telephony_provider=_env("TELEPHONY", "sim") or "sim",
+            telephony_provider=_telephony(_env("TELEPHONY", "sim") or "sim"),
+            twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
+            twilio_api_key_sid=_env("TWILIO_API_KEY_SID"),
+            twilio_api_key_secret=_env("TWILIO_API_KEY_SECRET"),
+            twilio_api_base_url=(
+                _env("TWILIO_API_BASE_URL", "https://api.twilio.com") or ""
+            ).rstrip("/"),
+            twilio_calls_per_second=_env_float("TWILIO_CALLS_PER_SECOND", 1.0),
+            twilio_request_timeout_seconds=_positive("TWILIO_REQUEST_TIMEOUT_SECONDS", 10.0),
             llm_base_url=_env("LLM_BASE_URL"),
             llm_api_key=_env("LLM_API_KEY"),
             llm_endpoints=_env("LLM_ENDPOINTS"),

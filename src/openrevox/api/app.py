@@ -30,7 +30,7 @@ from openrevox.api.routes import (
     voices,
     webhooks,
 )
-from openrevox.dispatch.runtime import build_worker
+from openrevox.dispatch.runtime import build_carriers, build_worker
 from openrevox.domain.clock import Clock, SystemClock
 from openrevox.results.blobstore import build_blob_store
 from openrevox.results.recording_links import load_signer
@@ -45,6 +45,8 @@ from openrevox.store.migrate import upgrade_to_head_async
 from openrevox.store.pg_reads import PgCallReader
 from openrevox.store.sqlite_reads import SqliteCallReader, sqlite_path
 from openrevox.web import install_dashboard
+from openrevox.telephony.twilio.routes import PREFIX as TWILIO_PREFIX
+from openrevox.telephony.twilio.routes import build_router as build_twilio_router
 
 log = logging.getLogger("openrevox")
 
@@ -84,6 +86,8 @@ def create_app(
     """The API; with ``embedded_worker`` it also carries calls in the same process."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
+    # Built first: their routers are mounted with the app's, before it starts.
+    carriers = build_carriers(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,7 +132,7 @@ def create_app(
         background: list[tuple[Any, asyncio.Task[None]]] = []
         if embedded_worker:
             services = app.state.services
-            app.state.worker = build_worker(settings, db, clock)
+            app.state.worker = build_worker(settings, db, clock, carriers)
             runners = (
                 app.state.worker,
                 build_deliverer(settings, db, clock, services.recording_signer),
@@ -161,6 +165,8 @@ def create_app(
                 await app.state.services.pg_reader.close()
             await app.state.services.voices.aclose()
             await app.state.services.recordings.store.aclose()
+            for carrier in carriers.values():
+                await carrier.aclose()
             await db.dispose()
 
     app = FastAPI(
@@ -188,6 +194,8 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     install_dashboard(app, lambda: app.state.services)  # pages under /app (not in the API)
+    for carrier in carriers.values():
+        app.mount(TWILIO_PREFIX, build_twilio_router(carrier))
     app.add_middleware(PathNormalizer)
     return app
 

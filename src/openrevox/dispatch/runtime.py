@@ -12,11 +12,21 @@ from openrevox.audio.providers import SpeechKeys
 from openrevox.audio.speech import SpeechFactory
 from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
 from openrevox.domain.clock import Clock
+from openrevox.domain.sandbox_numbers import is_fictional
 from openrevox.settings import Settings
 from openrevox.store.db import Database
 from openrevox.store.repositories.sim_ledger import SimLedger
-from openrevox.telephony.base import CallRequest, Conversation, ConversationFactory
+from openrevox.telephony.base import (
+    CallEvents,
+    CallRequest,
+    CallResult,
+    Conversation,
+    ConversationFactory,
+    TelephonyProvider,
+)
 from openrevox.telephony.sim.network import SimulatedNetwork
+from openrevox.telephony.twilio.carrier import TwilioCarrier
+from openrevox.telephony.twilio.config import TwilioConfig
 
 
 def sandbox_conversation(_request: CallRequest) -> Conversation:
@@ -55,22 +65,69 @@ def worker_config(settings: Settings) -> WorkerConfig:
     )
 
 
-def build_worker(settings: Settings, db: Database, clock: Clock) -> Worker:
-    if settings.telephony_provider != "sim":
-        raise ValueError(
-            f"telephony provider '{settings.telephony_provider}' is not available; use 'sim'"
-        )
+def twilio_config(settings: Settings) -> TwilioConfig:
+    """Twilio's settings, checked (``TwilioConfigError`` names what is wrong)."""
+    return TwilioConfig(
+        account_sid=settings.twilio_account_sid or "",
+        auth_token=settings.twilio_auth_token or "",
+        public_url=settings.public_url,
+        api_key_sid=settings.twilio_api_key_sid,
+        api_key_secret=settings.twilio_api_key_secret,
+        api_base_url=settings.twilio_api_base_url,
+        calls_per_second=settings.twilio_calls_per_second,
+        request_timeout_seconds=settings.twilio_request_timeout_seconds,
+    )
+
+
+def build_carriers(settings: Settings) -> dict[str, TwilioCarrier]:
+    """The real carriers of ``OPENREVOX_TELEPHONY``, by name."""
+    carriers: dict[str, TwilioCarrier] = {}
+    if "twilio" in settings.carriers:
+        carriers["twilio"] = TwilioCarrier(twilio_config(settings))
+    return carriers
+
+
+class RoutedTelephony:
+    """Each call to its network (SANDBOX.md): test-mode calls and reserved numbers to
+    the simulated network; a live call to a real number to the carrier."""
+
+    def __init__(self, sim: TelephonyProvider, carriers: dict[str, TwilioCarrier]) -> None:
+        self.sim = sim
+        self.carriers = carriers
+
+    def provider_for(self, request: CallRequest) -> TelephonyProvider:
+        if request.mode == "live" and not is_fictional(request.remote_number):
+            for carrier in self.carriers.values():
+                return carrier
+        return self.sim
+
+    async def place_call(
+        self, request: CallRequest, events: CallEvents, conversation: ConversationFactory
+    ) -> CallResult:
+        provider = self.provider_for(request)
+        return await provider.place_call(request, events, conversation)
+
+
+def build_worker(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    carriers: dict[str, TwilioCarrier] | None = None,
+) -> Worker:
     worker_id = new_worker_id()
+    sim = SimulatedNetwork(
+        ledger=SimLedger(db),
+        clock=clock,
+        speed=settings.sim_speed,
+        worker_id=worker_id,
+        fidelity=settings.sim_fidelity,
+        speech=speech_factory(settings),
+    )
+    if carriers is None:
+        carriers = build_carriers(settings)
     return Worker(
         db=db,
-        provider=SimulatedNetwork(
-            ledger=SimLedger(db),
-            clock=clock,
-            speed=settings.sim_speed,
-            worker_id=worker_id,
-            fidelity=settings.sim_fidelity,
-            speech=speech_factory(settings),
-        ),
+        provider=RoutedTelephony(sim, carriers) if carriers else sim,
         conversations=conversations(settings),
         clock=clock,
         config=worker_config(settings),

@@ -307,6 +307,7 @@ class Worker:
             assistant=order.assistant,
             prompt_variables=order.prompt_variables or {},
             direction="inbound" if order.direction == "inbound" else "outbound",
+            mode="live" if order.mode == "live" else "test",
         )
         events = _Events(self._writer, attempt.attempt_id)
         platform_error: str | None = None

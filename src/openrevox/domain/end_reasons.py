@@ -51,6 +51,8 @@ ERROR_END_REASONS: Mapping[str, str] = MappingProxyType(
         "llm_unreachable": AGENT_FAULT,  # the LLM endpoint could not be reached
         "tts_error": AGENT_FAULT,  # speech synthesis failed mid-call
         "stt_error": AGENT_FAULT,  # speech recognition failed mid-call
+        "media_stream_lost": LOST,  # the carrier's media websocket dropped mid-call
+        "media_stream_missing": LOST,  # the carrier answered but its media never came
     }
 )
 """openrevox's reasons and the contract value each is written as. A reason in neither

@@ -36,11 +36,7 @@ def contact_from_variables(variables: dict[str, str] | None) -> dict[str, Any]:
 
 
 def reaches_real_carrier(settings: Settings, principal: Principal, number: str) -> bool:
-    return (
-        settings.telephony_provider != "sim"
-        and principal.mode == "live"
-        and not is_fictional(number)
-    )
+    return bool(settings.carriers) and principal.mode == "live" and not is_fictional(number)
 
 
 async def _snapshot_for(

@@ -37,6 +37,7 @@ class CallRequest:
     assistant: dict[str, Any]
     prompt_variables: dict[str, str]
     direction: Literal["outbound", "inbound"] = "outbound"
+    mode: Literal["live", "test"] = "test"  # the mode of the key that ordered the call
 
     @property
     def remote_number(self) -> str:

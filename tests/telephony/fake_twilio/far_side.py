@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from openrevox.agent.audio.ear import Ear, Inbox
-from openrevox.agent.audio.engine import loop_engine
-from openrevox.agent.audio.mouth import Mouth
-from openrevox.agent.audio.side import CallSide
-from openrevox.agent.audio.stt import PocketsphinxTranscriber, shared_recognizer
-from openrevox.agent.audio.tones import BEEP_TEXT, beep
-from openrevox.agent.audio.tts import CALLEE, Speech
-from openrevox.agent.audio.wire import Dtmf, Event, Hangup
+from openrevox.audio.ear import Ear, Inbox
+from openrevox.audio.engine import loop_engine
+from openrevox.audio.mouth import Mouth
+from openrevox.audio.side import CallSide
+from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
+from openrevox.audio.tones import BEEP_TEXT, beep
+from openrevox.audio.tts import CALLEE, Speech
+from openrevox.audio.wire import Dtmf, Event, Hangup
 from openrevox.telephony.sim.audio_line import PICKUP_SECONDS, sim_turns
 from openrevox.telephony.sim.line import SimLine, Utterance
 

@@ -158,3 +158,55 @@ async def update(
 
 async def delete(conn: AsyncConnection, *, phone_number_id: str) -> None:
     await conn.execute(sa.delete(phone_numbers).where(phone_numbers.c.id == phone_number_id))
+
+
+async def import_carrier_number(
+    conn: AsyncConnection,
+    *,
+    organization_id: str,
+    mode: Mode,
+    phone_number: str,
+    provider: str,
+    number_type: str,
+    now: datetime,
+    created_by: str | None = None,
+    label: str | None = None,
+) -> PhoneNumberRecord:
+    """Register a number of the organization's carrier account (``user_imported``). The
+    first carrier number becomes the live default caller ID, ahead of the sandbox line
+    (a live call to a real number needs a number of its carrier)."""
+    carrier_numbers = (
+        await conn.execute(
+            sa.select(sa.func.count()).where(
+                phone_numbers.c.organization_id == organization_id,
+                phone_numbers.c.mode == mode,
+                phone_numbers.c.source == "user_imported",
+            )
+        )
+    ).scalar_one()
+    first = carrier_numbers == 0
+    if first:
+        await conn.execute(
+            sa.update(phone_numbers)
+            .where(
+                phone_numbers.c.organization_id == organization_id,
+                phone_numbers.c.mode == mode,
+            )
+            .values(is_default=False)
+        )
+    record = PhoneNumberRecord(
+        id=str(uuid.uuid4()),
+        organization_id=organization_id,
+        mode=mode,
+        phone_number=phone_number,
+        label=label,
+        inbound_assistant_id=None,
+        provider=provider,
+        source="user_imported",
+        type=number_type,
+        is_default=first,
+        created_by=created_by,
+        created_at=now,
+    )
+    await conn.execute(sa.insert(phone_numbers).values(**_asdict(record)))
+    return record
