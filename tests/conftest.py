@@ -33,7 +33,11 @@ BACKENDS = ("sqlite", "postgresql")
 # Tests whose outcome depends on real time (audio at 8 kHz in real time, a worker killed
 # mid-run with leases of seconds): marked ``serial``, they run after the parallel run,
 # with the machine to themselves (scripts/test.sh).
-SERIAL_MODULES = ("tests/agent/test_audio_fidelity.py", "tests/dispatch/test_crash_recovery.py")
+SERIAL_MODULES = (
+    "tests/agent/test_audio_fidelity.py",
+    "tests/dispatch/test_crash_recovery.py",
+    "tests/telephony/test_twilio_outbound.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
