@@ -11,9 +11,10 @@ from openrevox.audio.ear import Ear, Inbox
 from openrevox.audio.engine import loop_engine
 from openrevox.audio.mouth import Mouth
 from openrevox.audio.side import CallSide
+from openrevox.audio.speech import UtteranceRecognition
 from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
 from openrevox.audio.tones import BEEP_TEXT, beep
-from openrevox.audio.tts import CALLEE, Speech
+from openrevox.audio.tts import CALLEE, local_speech
 from openrevox.audio.wire import Dtmf, Event, Hangup
 from openrevox.telephony.sim.audio_line import PICKUP_SECONDS, sim_turns
 from openrevox.telephony.sim.line import SimLine, Utterance
@@ -42,9 +43,9 @@ class FarSide(SimLine):
         self.port = _StreamPort(send_frame)
         self.callee = CallSide(
             loop_engine(),
-            Mouth(style=CALLEE, stream=False),
+            Mouth(local_speech(CALLEE), stream=False),
             Ear(
-                PocketsphinxTranscriber(shared_recognizer(tuple(hints))),
+                UtteranceRecognition(PocketsphinxTranscriber(shared_recognizer(tuple(hints)))),
                 Inbox(),
                 turns=sim_turns(),
                 name="far side's ear",
@@ -81,7 +82,7 @@ class FarSide(SimLine):
         self.person_speaking = True
         try:
             if text.strip().lower() == BEEP_TEXT:
-                await self.callee.mouth.play(Speech(BEEP_TEXT, beep(), ()))
+                await self.callee.mouth.play(beep())
             else:
                 await self.callee.mouth.say(text)
         finally:

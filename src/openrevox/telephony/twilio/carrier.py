@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from openrevox.audio.ear import TurnPolicy
-from openrevox.audio.engine import loop_engine
-from openrevox.audio.line import AudioLine, callee_hints, preload
+from openrevox.audio.line import callee_hints, preload
+from openrevox.audio.speech import SpeechFactory
 from openrevox.audio.tts import Style, voice_speed
-from openrevox.audio.turn import shared_smart_turn
 from openrevox.telephony.base import (
     CallEvents,
     CallRequest,
@@ -34,6 +32,7 @@ from openrevox.telephony.base import (
     LineFault,
     Transcript,
 )
+from openrevox.telephony.carrier_line import CarrierLine
 from openrevox.telephony.twilio import dial_errors
 from openrevox.telephony.twilio.config import TwilioConfig
 from openrevox.telephony.twilio.rest import CallInfo, TwilioRest, TwilioRestException, Unclear
@@ -107,12 +106,6 @@ class _Pacer:
             self._next = max(loop.time(), self._next) + self._interval
 
 
-def carrier_turns() -> TurnPolicy:
-    """A turn ends after half a second of quiet when the turn model agrees, after a
-    second otherwise (as on the simulated audio line)."""
-    return TurnPolicy(model=shared_smart_turn(), min_pause=0.5, max_pause=1.0)
-
-
 class TwilioCarrier:
     """Places calls through Twilio and serves their media streams."""
 
@@ -121,11 +114,13 @@ class TwilioCarrier:
         config: TwilioConfig,
         *,
         rest: TwilioRest | None = None,
+        speech: SpeechFactory | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config
         self.rest = rest or TwilioRest(config)
         self.now = now
+        self.speech = speech  # the agent's voice and ears per call; None: the local kit
         self._dials: dict[str, _Dial] = {}
         self._pacer = _Pacer(config.calls_per_second)
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -314,11 +309,11 @@ class TwilioCarrier:
         if dial.answered_at is None:
             dial.answered_at = self.now()
         await dial.events.answered(dial.answered_at)
-        line = AudioLine.open(loop_engine(), stream, request.assistant, turns=carrier_turns())
-        stream.receiver = line.side
-        line.side.attach()
+        line = CarrierLine.open(stream, request.assistant, self.speech)
+        stream.receiver = line.audio.side
         transcript = Transcript(dial.events.transcript_changed)
         try:
+            await line.connect()
             outcome = await conversation(request).run(request, line, lambda s: s, transcript)
         except LineFault as fault:
             heard = any(entry.role == "user" for entry in transcript)
@@ -351,6 +346,7 @@ class TwilioCarrier:
             unanswered_questions=outcome.unanswered_questions,
             outcome_summary=outcome.outcome_summary,
             platform_error=error,
+            speech_events=line.speech_events(),
         )
 
     async def _end(self, dial: _Dial, stream: TwilioStream) -> None:

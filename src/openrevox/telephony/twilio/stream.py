@@ -125,7 +125,7 @@ class TwilioStream:
         self._closing = True
         self.closed.set()
         self._outbox.put_nowait(None)
-        with contextlib.suppress(RuntimeError):  # already closed
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # already closed
             await self.ws.close()
 
     def _handle(self, message: dict[str, Any]) -> None:

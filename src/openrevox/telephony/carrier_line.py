@@ -1,0 +1,91 @@
+"""The agent's ``Line`` on a real carrier's media stream: the audio kit's ``AudioLine``
+over the carrier's port, with speech-provider failures reported as ``LineFault`` (the
+attempt ends ``error`` and the retry policy applies). Shared by every carrier."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from openrevox.audio.ear import TurnPolicy
+from openrevox.audio.engine import loop_engine
+from openrevox.audio.line import AudioLine
+from openrevox.audio.speech import SpeechFactory, SpeechFault
+from openrevox.audio.turn import shared_smart_turn
+from openrevox.audio.wire import Port
+from openrevox.telephony.base import LineFault
+
+# A turn ends after half a second of quiet when the turn model agrees, after a second
+# otherwise (as on the simulated audio line: docs/audio-fidelity.md).
+MIN_PAUSE: Final = 0.5
+MAX_PAUSE: Final = 1.0
+
+
+def carrier_turns() -> TurnPolicy:
+    return TurnPolicy(model=shared_smart_turn(), min_pause=MIN_PAUSE, max_pause=MAX_PAUSE)
+
+
+class CarrierLine:
+    """A ``telephony.base.Line`` (and the LLM agent's ``ReplyTimings``)."""
+
+    def __init__(self, audio: AudioLine) -> None:
+        self.audio = audio
+
+    @classmethod
+    def open(
+        cls, port: Port, assistant: Mapping[str, Any], speech: SpeechFactory | None
+    ) -> CarrierLine:
+        """The agent's side on ``port``, attached to the process's audio engine: its
+        frames flow from now on. Speech providers connect in ``connect``."""
+        chosen = speech(assistant) if speech is not None else None
+        audio = AudioLine.open(
+            loop_engine(),
+            port,
+            assistant,
+            turns=carrier_turns(),
+            stt=chosen.stt if chosen else None,
+            tts=chosen.tts if chosen else None,
+        )
+        audio.side.attach()
+        return cls(audio)
+
+    async def connect(self) -> None:
+        try:
+            await self.audio.start()
+        except SpeechFault as fault:
+            raise LineFault(fault.reason, fault.detail) from fault
+
+    def llm_replied(self, ttft_ms: float | None, model: str | None) -> None:
+        self.audio.llm_replied(ttft_ms, model)
+
+    def speech_events(self) -> list[dict[str, Any]]:
+        return self.audio.speech_log.wire()
+
+    async def hear(self, wait: float) -> str | None:
+        try:
+            return await self.audio.hear(wait)
+        except SpeechFault as fault:
+            raise LineFault(fault.reason, fault.detail) from fault
+
+    async def say(self, text: str) -> str:
+        try:
+            return await self.audio.say(text)
+        except SpeechFault as fault:
+            raise LineFault(fault.reason, fault.detail) from fault
+
+    async def send_dtmf(self, digits: str) -> None:
+        await self.audio.send_dtmf(digits)
+
+    async def transfer(self, number: str) -> bool:
+        return await self.audio.transfer(number)
+
+    async def hang_up(self) -> None:
+        await self.audio.hang_up()
+
+    @property
+    def callee_hung_up(self) -> bool:
+        return self.audio.callee_hung_up
+
+    @property
+    def callee_speaking(self) -> bool:
+        return self.audio.callee_speaking
