@@ -44,9 +44,9 @@ from openrevox.store.db import Database, create_engine
 from openrevox.store.migrate import upgrade_to_head_async
 from openrevox.store.pg_reads import PgCallReader
 from openrevox.store.sqlite_reads import SqliteCallReader, sqlite_path
-from openrevox.web import install_dashboard
 from openrevox.telephony.twilio.routes import PREFIX as TWILIO_PREFIX
 from openrevox.telephony.twilio.routes import build_router as build_twilio_router
+from openrevox.web import install_dashboard
 
 log = logging.getLogger("openrevox")
 
