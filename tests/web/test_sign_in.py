@@ -37,6 +37,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 def test_root_redirects_to_the_dashboard_and_pages_ask_to_sign_in(dashboard: LiveServer) -> None:
     root = httpx.get(f"{dashboard.url}/", follow_redirects=False)
     assert root.status_code == 307 and root.headers["location"] == "/app/"
+    # The API's own root (/api is / to the API) still answers as the API does.
+    api_root = httpx.get(f"{dashboard.url}/api", follow_redirects=False)
+    assert api_root.status_code == 404 and api_root.json()["error"]["type"]
     page = httpx.get(f"{dashboard.url}/app/calls", headers={"accept": "text/html"})
     assert page.status_code == 303
     assert page.headers["location"] == "/app/sign-in?next=/app/calls"

@@ -193,10 +193,10 @@ def create_app(
     )
     for module in routers:
         app.include_router(module.router)
-    install_dashboard(app, lambda: app.state.services)  # pages under /app (not in the API)
     for carrier in carriers.values():
         app.mount(TWILIO_PREFIX, build_twilio_router(carrier))
     app.add_middleware(PathNormalizer)
+    install_dashboard(app, lambda: app.state.services)  # pages under /app (not in the API)
     return app
 
 

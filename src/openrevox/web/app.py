@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openrevox.web import auth, calls, live
 from openrevox.web.context import ServicesGetter, WebServices
@@ -66,12 +67,23 @@ def create_web_app(services: ServicesGetter) -> Starlette:
     return app
 
 
+class RootRedirect:
+    """``GET /`` (exactly: not ``/api``, which the API's path normalizer also maps to
+    ``/``) goes to the dashboard; everything else passes through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in ("GET", "HEAD"):
+            await RedirectResponse(MOUNT + "/", status_code=307)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def install_dashboard(app: Starlette, services: ServicesGetter) -> None:
-    """Mount the pages at ``/app`` and send the bare root there (the API's paths are
-    untouched: the mount is not in the OpenAPI document)."""
+    """Mount the pages at ``/app`` (not in the OpenAPI document; the API's paths are
+    untouched). Call it after the app's other middleware: the root redirect must see the
+    path as the browser sent it."""
     app.mount(MOUNT, create_web_app(services), name="dashboard")
-
-    async def root(request: Request) -> Response:
-        return RedirectResponse(MOUNT + "/", status_code=307)
-
-    app.add_route("/", root, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_middleware(RootRedirect)
