@@ -15,7 +15,7 @@ For each backend:
    for ``--seconds`` after a warm-up, one page after the other, and print p50/p95/p99 of
    the response times and the requests per second.
 
-Pages: the calls list (first page of 50, counted up to 10,000), filtered (status, result,
+Pages: the calls list (first page of 50, counted up to 1,000), filtered (status, result,
 assistant and a 30-day range), a text search (a CRM id in the metadata: one match, so the
 whole organization is searched), the list's 200th page by keyset, and one call page.
 The load generator shares the machine with the server (and PostgreSQL): figures include

@@ -33,8 +33,8 @@ _SQLITE_TEXT = (
 )
 _SQLITE_TRIGGERS = (
     "CREATE TRIGGER call_search_text_insert AFTER INSERT ON call_orders BEGIN"
-    " INSERT INTO call_search_text (call_order_id, organization_id, mode, text)"
-    f" VALUES (NEW.id, NEW.organization_id, NEW.mode, {_SQLITE_TEXT}); END",
+    " INSERT INTO call_search_text (call_order_id, organization_id, mode, created_at, text)"
+    f" VALUES (NEW.id, NEW.organization_id, NEW.mode, NEW.created_at, {_SQLITE_TEXT}); END",
     "CREATE TRIGGER call_search_text_update AFTER UPDATE OF"
     " contact, metadata, to_phone_number, from_phone_number ON call_orders BEGIN"
     f" UPDATE call_search_text SET text = {_SQLITE_TEXT} WHERE call_order_id = NEW.id; END",
@@ -52,8 +52,8 @@ _PG_TEXT = (
 )
 _PG_TRIGGERS = (
     "CREATE FUNCTION call_search_text_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-    " INSERT INTO call_search_text (call_order_id, organization_id, mode, text)"
-    f" VALUES (NEW.id, NEW.organization_id, NEW.mode, {_PG_TEXT})"
+    " INSERT INTO call_search_text (call_order_id, organization_id, mode, created_at, text)"
+    f" VALUES (NEW.id, NEW.organization_id, NEW.mode, NEW.created_at, {_PG_TEXT})"
     " ON CONFLICT (call_order_id) DO UPDATE SET text = EXCLUDED.text;"
     " RETURN NEW; END $$",
     "CREATE TRIGGER call_search_text_write AFTER INSERT OR UPDATE OF"
@@ -68,6 +68,7 @@ def _search_text() -> None:
         sa.Column("call_order_id", sa.String(length=36), nullable=False),
         sa.Column("organization_id", sa.String(length=36), nullable=False),
         sa.Column("mode", sa.String(length=4), nullable=False),
+        sa.Column("created_at", _when(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["call_order_id"],
@@ -78,9 +79,9 @@ def _search_text() -> None:
         sa.PrimaryKeyConstraint("call_order_id", name=op.f("pk_call_search_text")),
     )
     op.create_index(
-        op.f("ix_call_search_text_organization_id_mode_text_call_order_id"),
+        op.f("ix_call_search_text_newest"),
         "call_search_text",
-        ["organization_id", "mode", "text", "call_order_id"],
+        ["organization_id", "mode", "created_at", "call_order_id", "text"],
     )
     dialect = op.get_bind().dialect.name
     for statement in _PG_TRIGGERS if dialect == "postgresql" else _SQLITE_TRIGGERS:
@@ -88,8 +89,9 @@ def _search_text() -> None:
     # The orders already there: the same text, written once here.
     text = _PG_TEXT if dialect == "postgresql" else _SQLITE_TEXT
     op.execute(
-        "INSERT INTO call_search_text (call_order_id, organization_id, mode, text)"
-        f" SELECT NEW.id, NEW.organization_id, NEW.mode, {text} FROM call_orders AS NEW"
+        "INSERT INTO call_search_text (call_order_id, organization_id, mode, created_at, text)"
+        f" SELECT NEW.id, NEW.organization_id, NEW.mode, NEW.created_at, {text}"
+        " FROM call_orders AS NEW"
     )
 
 
@@ -156,7 +158,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER call_search_text_insert")
         op.execute("DROP TRIGGER call_search_text_update")
     op.drop_index(
-        op.f("ix_call_search_text_organization_id_mode_text_call_order_id"),
+        op.f("ix_call_search_text_newest"),
         table_name="call_search_text",
     )
     op.drop_table("call_search_text")
