@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from openrevox.cli_calendly import calendly_app
 from openrevox.cli_campaigns import campaign_app
 from openrevox.cli_common import with_db
 from openrevox.cli_sandbox import numbers_app, sandbox_app
@@ -30,6 +31,7 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(numbers_app, name="numbers")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users_app, name="users")
+app.add_typer(calendly_app, name="calendly")
 
 T = TypeVar("T")
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]

@@ -80,6 +80,9 @@ class Settings:
     openrouter_base_url: str = "https://openrouter.ai/api/v1"
     calendly_api_key: str | None = None
     calendly_base_url: str = "https://api.calendly.com"
+    # Fernet keys (comma-separated, the first encrypts) for secrets at rest; unset: a key
+    # file made once in data_dir (never in the database).
+    encryption_key: str | None = None
     auth_cache_seconds: float = 5.0
     rate_limit_per_second: float = 100.0
     rate_limit_burst: float = 200.0
@@ -155,6 +158,7 @@ class Settings:
             openrouter_base_url=_env("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1") or "",
             calendly_api_key=_env("CALENDLY_API_KEY"),
             calendly_base_url=_env("CALENDLY_BASE_URL", "https://api.calendly.com") or "",
+            encryption_key=_env("ENCRYPTION_KEY"),
             auth_cache_seconds=_env_float("AUTH_CACHE_SECONDS", 5.0),
             rate_limit_per_second=_env_float("RATE_LIMIT_PER_SECOND", 100.0),
             rate_limit_burst=_env_float("RATE_LIMIT_BURST", 200.0),

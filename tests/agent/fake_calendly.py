@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,8 +22,30 @@ def _error(status: int, title: str, message: str) -> JSONResponse:
     return JSONResponse({"title": title, "message": message}, status_code=status)
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 class FakeCalendly(FakeProvider):
+    """Accepts ``api_key`` and any token added to ``tokens`` (one per Calendly account)."""
+
     api_key = "calendly-pat-0123456789"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = {self.api_key}
+
+    def reset(self) -> None:
+        super().reset()
+        self.tokens = {self.api_key}
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        return scheme == "Bearer" and token in self.tokens
 
     def app(self) -> Starlette:
         return Starlette(
@@ -41,7 +64,7 @@ class FakeCalendly(FakeProvider):
 
     async def _times(self, request: Request) -> Response:
         recorded = await self.record(request)
-        if recorded.headers.get("authorization") != f"Bearer {self.api_key}":
+        if not self._authorized(recorded.headers):
             return _error(401, "Unauthenticated", "The access token is invalid")
         if recorded.query.get("event_type") != EVENT_TYPE:
             return _error(404, "Resource Not Found", "The event type was not found")
@@ -54,7 +77,7 @@ class FakeCalendly(FakeProvider):
 
     async def _book(self, request: Request) -> Response:
         recorded = await self.record(request)
-        if recorded.headers.get("authorization") != f"Bearer {self.api_key}":
+        if not self._authorized(recorded.headers):
             return _error(401, "Unauthenticated", "The access token is invalid")
         body: dict[str, Any] = recorded.json()
         invitee = body.get("invitee") or {}
@@ -62,6 +85,8 @@ class FakeCalendly(FakeProvider):
             return _error(404, "Resource Not Found", "The event type was not found")
         if not invitee.get("email") or not invitee.get("timezone"):
             return _error(400, "Invalid Argument", "invitee.email and timezone are required")
+        if not _known_zone(str(invitee["timezone"])):
+            return _error(400, "Invalid Argument", "invitee.timezone is not a valid time zone")
         if body.get("start_time") not in self._slots():
             return _error(400, "Invalid Argument", "The selected time is no longer available")
         event = f"https://api.calendly.com/scheduled_events/{uuid.uuid4()}"

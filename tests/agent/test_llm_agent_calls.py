@@ -5,6 +5,7 @@ completions and tool calls in OpenAI's wire format (and a fake Calendly)."""
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import revox
@@ -64,8 +65,8 @@ def test_00_fields_extracted_by_the_llm(llm_caller: revox.Revox, fake_openai: Fa
     assert done.outcome == "completed"
     assert done.outcome_summary == "The callee answered the questions."
     assert attempt.transcript[0].role == "user"
-    assert attempt.transcript[1].content == (
-        "Hello Alex, this is Acme calling about our spring offer."
+    assert attempt.transcript[1].content == (  # one turn, heard to its end
+        "Hello Alex, this is Acme calling about our spring offer. Could you tell me your full name?"
     )
     assert tools_used(attempt)[-1] == "end_call"
     chats = fake_openai.chat_requests()
@@ -103,19 +104,38 @@ def test_02_unanswered_question_becomes_a_pending_faq(llm_caller: revox.Revox) -
     assert "Antarctica" in pending[0].question
 
 
-def test_03_meeting_booked_through_calendly(
+def test_03_meeting_booked_through_the_server_wide_calendly_token(
     llm_caller: revox.Revox, fake_calendly: FakeCalendly
 ) -> None:
-    calendly = {"connection_id": "conn", "event_type_id": EVENT_TYPE}
+    """OPENREVOX_CALENDLY_API_KEY is the connection ``server`` of every organization."""
+    calendly = {"connection_id": "server", "event_type_id": EVENT_TYPE}
     done = call(llm_caller, "03", calendly=calendly)
     attempt = done.call_attempts[0]
     assert tools_used(attempt)[:2] == ["check_availability", "book_meeting"]
     booking = next(e for e in attempt.transcript if e.tool_name == "book_meeting")
     assert booking.tool_is_error is False and booking.tool_output.startswith("booked")
     (posted,) = fake_calendly.requests_to("POST", "/invitees")
+    assert posted.headers["authorization"] == f"Bearer {fake_calendly.api_key}"
     body = posted.json()
     assert body["event_type"] == EVENT_TYPE and body["invitee"]["email"] == "alex@example.com"
-    assert body["invitee"]["timezone"] and body["start_time"].endswith("Z")
+    assert body["invitee"]["timezone"] == "America/Los_Angeles"  # the recipient's (+1 415)
+    assert body["start_time"].endswith("Z")
+    assert done.outcome == "interested"
+
+
+def test_03_meeting_booked_through_the_organizations_own_connection(
+    llm_caller: revox.Revox, fake_calendly: FakeCalendly
+) -> None:
+    token = f"pat-{uuid.uuid4().hex}"
+    fake_calendly.tokens.add(token)
+    created: Any = llm_caller.post("/calendly-connections", cast_to=object, body={"token": token})
+    connection_id = created["calendly_connection"]["id"]
+    done = call(
+        llm_caller, "03", calendly={"connection_id": connection_id, "event_type_id": EVENT_TYPE}
+    )
+    assert tools_used(done.call_attempts[0])[:2] == ["check_availability", "book_meeting"]
+    used = {r.headers["authorization"] for r in fake_calendly.requests}
+    assert used == {f"Bearer {token}"}  # never the server's token
     assert done.outcome == "interested"
 
 

@@ -69,16 +69,6 @@ def test_02_unanswered_question_becomes_a_pending_faq(caller: revox.Revox) -> No
     assert updated.pending_faq_count == 1
 
 
-def test_03_booking_tool_when_calendly_is_configured(caller: revox.Revox) -> None:
-    calendly = {
-        "connection_id": "conn",
-        "event_type_id": "https://api.calendly.com/event_types/abc",
-    }
-    done = call(caller, "03", calendly=calendly)
-    tools = [e.tool_name for e in done.call_attempts[0].transcript if e.role == "tool"]
-    assert "book_meeting" in tools
-
-
 def test_04_busy_person_asks_for_a_callback(caller: revox.Revox) -> None:
     done = call(caller, "04")
     attempt = done.call_attempts[0]

@@ -13,12 +13,13 @@ It talks to a ``telephony.base.Line``, so the same agent serves text and audio f
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from openrevox.agent.calendly import Calendly, CalendlyError
+from openrevox.agent.calendly import Calendly, CalendlyConnections, CalendlyError, spoken_time
 from openrevox.agent.instructions import system_prompt, tool_specs, transfer_numbers
 from openrevox.agent.llm.chat import ChatModel, LLMError, Message, Reply, TextDelta, ToolCall
 from openrevox.agent.post_call import PostCall, analyse
@@ -39,6 +40,7 @@ LISTEN_FIRST = 3.0  # seconds the agent listens after answer, to catch machines
 MAX_TOOL_ROUNDS = 6  # completions in one turn (tool results relayed in between)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 SILENCE_GOODBYE = "I can't hear you, so I'll let you go. Goodbye."
+log = logging.getLogger(__name__)
 
 
 class _Ended(Exception):
@@ -67,13 +69,15 @@ class _Call:
         self.transcript = transcript
         self.model = model
         self.calendly = calendly
+        # No usable Calendly connection: the booking is neither offered nor promised.
+        told = self.assistant if calendly else {**self.assistant, "calendly": None}
         self.messages: list[Message] = [
             {
                 "role": "system",
-                "content": system_prompt(self.assistant, self.variables, request.remote_number),
+                "content": system_prompt(told, self.variables, request.remote_number),
             }
         ]
-        self.tools = tool_specs(self.assistant)
+        self.tools = tool_specs(told)
         self.heard_person = False
         self.do_not_contact = False
         self.outcome: str | None = None
@@ -95,6 +99,8 @@ class _Call:
         heard = await self.line.hear(wait)
         while heard is None and self.line.callee_speaking and not self.expired():
             heard = await self.line.hear(1.0)
+        if heard is None:  # the callee may have finished (and hung up) as the wait ended
+            heard = await self.line.hear(0.0)
         if heard:
             self.transcript.append(TranscriptEntry(role="user", content=heard))
             self.messages.append({"role": "user", "content": heard})
@@ -327,7 +333,10 @@ class _Call:
         except CalendlyError as error:
             self.tool(call, str(error), error=True)
             return f"{error}; apologise, a colleague will follow up", True
-        output = "open times (UTC): " + (", ".join(times[:6]) or "none this week")
+        zone = self.request.timezone
+        output = f"open times (start_time in UTC, then in the callee's timezone {zone}): " + (
+            ", ".join(f"{t} ({spoken_time(t, zone)})" for t in times[:6]) or "none this week"
+        )
         self.tool(call, output)
         return output, True
 
@@ -343,7 +352,7 @@ class _Call:
                 start_time=str(arguments.get("start_time") or ""),
                 name=str(arguments.get("name") or "Guest"),
                 email=str(arguments.get("email") or ""),
-                timezone="UTC",
+                timezone=self.request.timezone,
                 phone=self.request.remote_number,
             )
         except CalendlyError as error:
@@ -362,9 +371,21 @@ class _Call:
 class LLMAgent:
     """A ``Conversation`` held by a chat model (see the module's docstring)."""
 
-    def __init__(self, model: ChatModel, calendly: Calendly | None = None) -> None:
+    def __init__(self, model: ChatModel, calendly: CalendlyConnections | None = None) -> None:
         self.model = model
         self.calendly = calendly
+
+    async def _calendly_for(self, request: CallRequest) -> Calendly | None:
+        config = request.assistant.get("calendly") or {}
+        if self.calendly is None or not config.get("connection_id"):
+            return None
+        try:
+            return await self.calendly.client_for(
+                request.organization_id, str(config["connection_id"])
+            )
+        except CalendlyError as error:
+            log.warning("attempt %s books nothing: %s", request.attempt_id, error)
+            return None
 
     async def run(
         self,
@@ -373,7 +394,8 @@ class LLMAgent:
         seconds: Callable[[float], float],
         transcript: Transcript,
     ) -> ConversationOutcome:
-        call = _Call(request, line, seconds, transcript, self.model, self.calendly)
+        calendly = await self._calendly_for(request)
+        call = _Call(request, line, seconds, transcript, self.model, calendly)
         try:
             await self._converse(call)
             raise AssertionError("a conversation ends by _Ended")  # pragma: no cover

@@ -2,8 +2,12 @@
 
 It follows the assistant's first sentence, detects voicemail, IVR menus and call
 screening, asks for each structured-output field, answers from the FAQ, uses its tools
-(DTMF, transfer, end call) by rule and ends politely. It is a real agent for the
-simulated network and for tests; it never replaces an LLM on a real line.
+(DTMF, transfer, Calendly booking, end call) by rule and ends politely. It is a real agent
+for the simulated network and for tests; it never replaces an LLM on a real line.
+
+One reply is one turn: what the agent has to say after the callee spoke (an FAQ answer,
+then the next question) is said as one utterance, so the callee answers once, to the
+whole of it, and never talks over the second half.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from openrevox.agent import understanding as understand
+from openrevox.agent.calendly import CalendlyConnections
+from openrevox.agent.opening import generated_first_sentence
+from openrevox.agent.sandbox_booking import DETAILS, SandboxBooking
 from openrevox.domain.prompts import interpolate
 from openrevox.results.structured_output import coerce
 from openrevox.telephony.base import (
@@ -26,6 +33,7 @@ from openrevox.telephony.base import (
 
 SILENCE_TIMEOUT = 10.0  # seconds of silence before the agent gives up
 LISTEN_FIRST = 3.0  # seconds the agent listens after answer, to catch machines
+BOOKING = "booking:"  # prefix of a pending booking detail (``booking:email``)
 
 
 class _Call:
@@ -35,6 +43,7 @@ class _Call:
         line: Line,
         seconds: Callable[[float], float],
         transcript: Transcript,
+        calendly: CalendlyConnections | None,
     ) -> None:
         self.assistant = request.assistant
         self.variables = request.prompt_variables
@@ -46,6 +55,8 @@ class _Call:
         self.do_not_contact = False
         self.unanswered: list[str] = []
         self.asked: set[str] = set()
+        self.queued: list[str] = []  # said with the next utterance: one turn
+        self.booking = SandboxBooking(request, calendly, self.tool)
         self.deadline = asyncio.get_running_loop().time() + seconds(
             float(self.assistant.get("max_call_duration_secs") or 600)
         )
@@ -53,17 +64,26 @@ class _Call:
     def expired(self) -> bool:
         return asyncio.get_running_loop().time() >= self.deadline
 
+    def queue(self, text: str) -> None:
+        """Say ``text`` at the start of the next utterance (the same turn)."""
+        self.queued.append(text)
+
     async def say(self, text: str) -> bool:
-        """Speak once the callee has finished; False if the call ran out of time first."""
+        """Speak (after what was queued) once the callee has finished; False if the call
+        ran out of time first."""
         while self.line.callee_speaking and not self.expired():  # noqa: ASYNC110 - polls a flag of the line
             await asyncio.sleep(0.01)
         if self.expired():
             return False
-        text = interpolate(text, self.variables)
+        text = " ".join([*self.queued, interpolate(text, self.variables)])
+        self.queued.clear()
         entry = TranscriptEntry(role="assistant", content=text)
         self.transcript.append(entry)
         said = await self.line.say(text)
-        if said != text:  # cut off: the transcript keeps what was really said
+        if not said:  # the callee hung up first: nothing was said
+            self.transcript.remove(entry)
+            self.transcript.changed()
+        elif said != text:  # cut off: the transcript keeps what was really said
             entry.content = said
             self.transcript.changed()
         return True
@@ -74,16 +94,18 @@ class _Call:
         heard = await self.line.hear(wait)
         while heard is None and self.line.callee_speaking and not self.expired():
             heard = await self.line.hear(1.0)
+        if heard is None:  # the callee may have finished (and hung up) as the wait ended
+            heard = await self.line.hear(0.0)
         if heard:
             self.transcript.append(TranscriptEntry(role="user", content=heard))
             if heard != "[beep]":
                 self.heard_person = True
         return heard
 
-    def tool(self, name: str, arguments: dict[str, Any], output: str) -> None:
+    def tool(self, name: str, arguments: dict[str, Any], output: str, error: bool = False) -> None:
         self.transcript.append(
             TranscriptEntry(role="tool", content=output, tool_name=name, tool_arguments=arguments,
-                            tool_is_error=False, tool_output=output)
+                            tool_is_error=error, tool_output=output)
         )  # fmt: skip
 
     def done(self, result: str, ended_by: EndedBy, end_reason: str | None) -> ConversationOutcome:
@@ -107,7 +129,20 @@ class _Call:
         return self.done(result, ended_by, end_reason)
 
 
+def _detail_of(field_name: str) -> str | None:
+    """The booking detail a structured-output field holds (by its name), if any."""
+    name = field_name.lower()
+    if "email" in name:
+        return "email"
+    return "name" if name in ("name", "full_name", "fullname") else None
+
+
 class SandboxAgent:
+    """``calendly``: the organizations' Calendly connections (None: no booking)."""
+
+    def __init__(self, calendly: CalendlyConnections | None = None) -> None:
+        self.calendly = calendly
+
     async def run(
         self,
         request: CallRequest,
@@ -115,7 +150,7 @@ class SandboxAgent:
         seconds: Callable[[float], float],
         transcript: Transcript,
     ) -> ConversationOutcome:
-        call = _Call(request, line, seconds, transcript)
+        call = _Call(request, line, seconds, transcript, self.calendly)
         assistant = request.assistant
         await asyncio.sleep(seconds(float(assistant.get("first_sentence_delay_ms") or 0) / 1000))
         first = await call.hear(LISTEN_FIRST)
@@ -138,7 +173,7 @@ class SandboxAgent:
         if understand.is_voicemail(text):
             return await self._leave_voicemail(call, text)
         if understand.is_screening(text):
-            await call.say(f"Hello, this is {assistant.get('name') or 'an assistant'} calling.")
+            await call.say(generated_first_sentence(assistant, call.variables))
             return await call.hang_up("ios-screening-filter", "user_unavailable")
         if understand.is_ivr(text):
             if not assistant.get("ivr_navigation_enabled"):
@@ -168,10 +203,8 @@ class SandboxAgent:
             return
         if mode == "static" and sentence:
             await call.say(sentence)
-        else:  # generated, with no LLM: greet, then follow the first-sentence instruction
-            await call.say(
-                sentence or f"Hello, this is {assistant.get('name') or 'your assistant'}."
-            )
+        else:  # generated: the sentence is an instruction; a rule composes the opening
+            await call.say(generated_first_sentence(assistant, call.variables))
 
     async def _converse(self, call: _Call, first: str | None) -> ConversationOutcome:
         assistant = call.assistant
@@ -240,38 +273,54 @@ class SandboxAgent:
                 call.tool("transfer_call", {"phone_number": number}, f"transferred to {number}")
                 await call.line.transfer(number)
                 return await call.hang_up("human", "transfer")
-            await call.say("I'm sorry, nobody else is available right now.")
-        elif understand.wants_meeting(reply):
-            if assistant.get("calendly"):
-                call.tool(
-                    "book_meeting",
-                    {"event_type_id": assistant["calendly"]["event_type_id"]},
-                    "booking requested",
-                )
-                await call.say(
-                    "Great, I've requested a booking; you'll receive the invitation by email."
-                )
-                call.outcome = "interested"
-            else:
-                await call.say("I can't book meetings myself, but a colleague will follow up.")
+            call.queue("I'm sorry, nobody else is available right now.")
+        elif understand.wants_meeting(reply) and call.booking.slot is None:
+            call.queue(await call.booking.offer(self._known(call, fields)))
+        elif pending is not None and pending.startswith(BOOKING):
+            detail = pending.removeprefix(BOOKING)
+            value = understand.extract(DETAILS[detail], reply)
+            call.booking.take(detail, value)
+            for field in fields:  # a field asking for the same detail is answered too
+                if value is not None and _detail_of(str(field["name"])) == detail:
+                    call.output.setdefault(field["name"], value)
+            if call.booking.slot is not None and call.booking.missing() is None:
+                said, booked = await call.booking.book()
+                call.queue(said)
+                if booked:
+                    call.outcome = "interested"
         elif pending is not None:
             field = next(f for f in fields if f["name"] == pending)
             value = understand.extract(field, reply)
             if value is not None:
                 call.output[pending] = value
-        elif "?" in reply:
+        elif understand.is_question(reply):
             answer = understand.faq_answer(
                 reply, [dict(item) for item in assistant.get("faq_items") or []]
             )
             if answer:
-                await call.say(answer)
+                call.queue(answer)
             else:
                 call.unanswered.append(reply)
-                await call.say("That's a good question; I'll ask a colleague and get back to you.")
+                call.queue("That's a good question; I'll ask a colleague and get back to you.")
         return None
 
+    @staticmethod
+    def _known(call: _Call, fields: list[dict[str, Any]]) -> dict[str, Any]:
+        """The callee's name and email when the structured output already has them."""
+        known: dict[str, Any] = {}
+        for field in fields:
+            detail, value = _detail_of(str(field["name"])), call.output.get(field["name"])
+            if detail is not None and isinstance(value, str) and value:
+                known.setdefault(detail, value)
+        return known
+
     async def _ask(self, call: _Call, fields: list[dict[str, Any]]) -> str | None:
-        """Ask for the next field not asked yet; None once every field was asked."""
+        """Ask for what a booking under way lacks, else the next field not asked yet;
+        None once every field was asked."""
+        detail = call.booking.missing()
+        if detail is not None:
+            await call.say(f"Could you tell me your {DETAILS[detail]['description']}?")
+            return BOOKING + detail
         for field in fields:
             name = str(field["name"])
             if name not in call.output and name not in call.asked:

@@ -95,6 +95,15 @@ def wants_meeting(text: str) -> bool:
     )
 
 
+# Said with a question mark, but asking nothing: a greeting or a prompt to go on.
+GREETINGS = frozenset(["hello", "hi", "hey", "yes", "yeah", "allo", "sorry", "pardon"])
+
+
+def is_question(text: str) -> bool:
+    """A real question ("What does it cost?"), not a "Hello?" on picking up."""
+    return "?" in text and bool(_tokens(text) - GREETINGS)
+
+
 def _tokens(text: str) -> set[str]:
     return {t for t in re.findall(r"[a-z0-9]+", text.lower()) if t not in STOP_WORDS}
 

@@ -21,6 +21,7 @@ from openrevox.api.ratelimit import RateLimiter
 from openrevox.api.routes import (
     account,
     assistants,
+    calendly_connections,
     calls,
     campaigns,
     concurrency,
@@ -190,6 +191,7 @@ def create_app(
         webhooks,
         recordings,
         sandbox,
+        calendly_connections,
     )
     for module in routers:
         app.include_router(module.router)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from openrevox.agent.calendly import Calendly
 from openrevox.agent.llm.endpoints import endpoint_for
 from openrevox.agent.llm.openai_compatible import OpenAICompatibleModel
 from openrevox.agent.llm_agent import LLMAgent
@@ -13,6 +12,7 @@ from openrevox.audio.speech import SpeechFactory
 from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
 from openrevox.domain.clock import Clock
 from openrevox.domain.sandbox_numbers import is_fictional
+from openrevox.services.calendly_connections import StoredCalendlyConnections
 from openrevox.settings import Settings
 from openrevox.store.db import Database
 from openrevox.store.repositories.sim_ledger import SimLedger
@@ -33,20 +33,17 @@ def sandbox_conversation(_request: CallRequest) -> Conversation:
     return SandboxAgent()
 
 
-def conversations(settings: Settings) -> ConversationFactory:
+def conversations(settings: Settings, db: Database) -> ConversationFactory:
     """The agent of each answered call: the LLM agent when an endpoint serves the
     assistant's ``llm_model``, else the sandbox agent (simulated calls only: a call to a
-    real carrier with no LLM is refused at creation)."""
-    calendly = (
-        Calendly(base_url=settings.calendly_base_url, token=settings.calendly_api_key)
-        if settings.calendly_api_key
-        else None
-    )
+    real carrier with no LLM is refused at creation). Both book through the Calendly
+    connection the assistant names, resolved when the call needs it."""
+    calendly = StoredCalendlyConnections(db, settings)
 
     def for_request(request: CallRequest) -> Conversation:
         endpoint = endpoint_for(request.assistant.get("llm_model"), settings)
         if endpoint is None:
-            return SandboxAgent()
+            return SandboxAgent(calendly)
         model = OpenAICompatibleModel(endpoint, timeout=settings.llm_timeout_seconds)
         return LLMAgent(model, calendly)
 
@@ -128,7 +125,7 @@ def build_worker(
     return Worker(
         db=db,
         provider=RoutedTelephony(sim, carriers) if carriers else sim,
-        conversations=conversations(settings),
+        conversations=conversations(settings, db),
         clock=clock,
         config=worker_config(settings),
         worker_id=worker_id,

@@ -308,6 +308,7 @@ class Worker:
             prompt_variables=order.prompt_variables or {},
             direction="inbound" if order.direction == "inbound" else "outbound",
             mode="live" if order.mode == "live" else "test",
+            timezone=order.timezone or "UTC",
         )
         events = _Events(self._writer, attempt.attempt_id)
         platform_error: str | None = None

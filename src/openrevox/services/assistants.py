@@ -20,7 +20,7 @@ from openrevox.domain.phone import normalize_e164
 from openrevox.domain.prompts import missing_variables
 from openrevox.errors import InvalidField, NotFound
 from openrevox.results.webhook_safety import check_url
-from openrevox.services import order_status
+from openrevox.services import calendly_connections, order_status
 from openrevox.store.repositories import assistants, calls, phone_numbers
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.assistants import AssistantRecord, FaqItem
@@ -32,10 +32,13 @@ async def check_config(
     principal: Principal,
     config: dict[str, Any],
     allow_hosts: tuple[str, ...] = (),
+    *,
+    calendly_server: bool = False,
 ) -> None:
     """E.164 for transfer destinations; the caller id must be one of the organization's;
     the webhook and a custom LLM endpoint may not target a private address (unless
-    admitted)."""
+    admitted); ``calendly.connection_id`` must name a connection of the organization (or
+    ``server`` when ``calendly_server``: the server has OPENREVOX_CALENDLY_API_KEY)."""
     if config.get("webhook_url"):
         reason = check_url(config["webhook_url"], allow_hosts)
         if reason:
@@ -59,6 +62,7 @@ async def check_config(
         config["from_phone_number"] = await owned_number(
             conn, principal, config["from_phone_number"], param="from_phone_number"
         )
+    await calendly_connections.check_assistant(conn, principal, config, server=calendly_server)
 
 
 async def owned_number(conn: AsyncConnection, principal: Principal, raw: str, *, param: str) -> str:
@@ -97,9 +101,11 @@ async def create(
     body: AssistantCreate,
     now: datetime,
     allow_hosts: tuple[str, ...] = (),
+    *,
+    calendly_server: bool = False,
 ) -> AssistantRecord:
     config = apply_assistant_input(None, body)
-    await check_config(conn, principal, config, allow_hosts)
+    await check_config(conn, principal, config, allow_hosts, calendly_server=calendly_server)
     assistant_id = await assistants.insert(
         conn,
         organization_id=principal.organization_id,
@@ -156,6 +162,8 @@ async def update(
     body: AssistantPatch,
     now: datetime,
     allow_hosts: tuple[str, ...] = (),
+    *,
+    calendly_server: bool = False,
 ) -> UpdateResult:
     current = await assistants.get(
         conn,
@@ -169,7 +177,7 @@ async def update(
     if not body.given():
         return UpdateResult(current, 0, [])
     config = apply_assistant_input(current.config, body)
-    await check_config(conn, principal, config, allow_hosts)
+    await check_config(conn, principal, config, allow_hosts, calendly_server=calendly_server)
     await assistants.update(
         conn, assistant_id=assistant_id, name=body.name or current.name, config=config, now=now
     )

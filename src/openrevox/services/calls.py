@@ -44,14 +44,20 @@ async def _snapshot_for(
     principal: Principal,
     body: CallCreate,
     now: datetime,
-    allow_hosts: tuple[str, ...],
+    settings: Settings,
 ) -> tuple[str | None, dict[str, Any]]:
     if body.assistant_id is not None:
         record = await assistant_service.get_or_404(conn, principal, body.assistant_id)
         return record.id, assistant_wire(record)
     if body.assistant is not None:
         snapshot = assistant_service.inline_snapshot(principal, body.assistant, now)
-        await assistant_service.check_config(conn, principal, snapshot, allow_hosts)
+        await assistant_service.check_config(
+            conn,
+            principal,
+            snapshot,
+            settings.webhook_allow_hosts,
+            calendly_server=settings.calendly_api_key is not None,
+        )
         return None, snapshot
     raise InvalidField("give either assistant_id or an inline assistant", param="assistant_id")
 
@@ -64,9 +70,7 @@ async def create_call(
     except ValueError as error:
         raise InvalidField(str(error), param="phone_number") from None
     try:
-        assistant_id, snapshot = await _snapshot_for(
-            conn, principal, body, now, settings.webhook_allow_hosts
-        )
+        assistant_id, snapshot = await _snapshot_for(conn, principal, body, now, settings)
     except NotFound as error:
         raise InvalidField(error.message, param="assistant_id") from None
 

@@ -429,3 +429,18 @@ call_search_text = sa.Table(
         "text",
     ),
 )
+
+# An organization's Calendly connections (ours): the personal access token is stored
+# encrypted with a key kept outside the database (services/encryption.py).
+calendly_connections = sa.Table(
+    "calendly_connections",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("mode", MODE, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_encrypted", sa.Text, nullable=False),
+    sa.Column("token_hint", sa.String(8), nullable=False),  # its last characters, shown
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "organization_id", "mode"),
+)

@@ -38,6 +38,7 @@ class CallRequest:
     prompt_variables: dict[str, str]
     direction: Literal["outbound", "inbound"] = "outbound"
     mode: Literal["live", "test"] = "test"  # the mode of the key that ordered the call
+    timezone: str = "UTC"  # the recipient's (the order's): meetings are booked in it
 
     @property
     def remote_number(self) -> str:

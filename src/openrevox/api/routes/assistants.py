@@ -18,7 +18,12 @@ router = APIRouter(prefix="/assistants", tags=["assistants"])
 async def create_assistant(body: AssistantCreate, principal: Auth, services: Services) -> JSON:
     async with services.db.transaction() as conn:
         record = await service.create(
-            conn, principal, body, services.clock.now(), services.settings.webhook_allow_hosts
+            conn,
+            principal,
+            body,
+            services.clock.now(),
+            services.settings.webhook_allow_hosts,
+            calendly_server=services.settings.calendly_api_key is not None,
         )
     return JSON({"assistant": assistant_wire(record)})
 
@@ -51,6 +56,7 @@ async def update_assistant(
             body or AssistantUpdateIn(),
             services.clock.now(),
             services.settings.webhook_allow_hosts,
+            calendly_server=services.settings.calendly_api_key is not None,
         )
     notice = (
         {"count": result.unpatched_count, "variables": result.unpatched_variables}

@@ -152,7 +152,9 @@ class AudioSimLine(SimLine):
 
     # -- the simulated person's side --
 
-    async def person_says(self, text: str) -> None:
+    async def person_says(self, text: str, *, interrupt: bool = False) -> None:
+        # Real audio: the callee's own ear decides when the agent's turn ended.
+        del interrupt
         if self.person_hung_up or self.agent_hung_up:
             return
         loop = asyncio.get_running_loop()

@@ -11,7 +11,9 @@ HANGUP = object()
 async def next_item(queue: asyncio.Queue[object], within: float) -> object:
     """The queue's next item within ``within`` seconds (raises ``TimeoutError``). Unlike
     ``asyncio.wait_for`` on Python 3.11, never drops an item taken at the very moment
-    the timeout fires."""
+    the timeout fires, and returns an item already waiting even when ``within`` is 0."""
+    if not queue.empty():
+        return queue.get_nowait()
     getter = asyncio.ensure_future(queue.get())
     done, _ = await asyncio.wait({getter}, timeout=within)
     if getter in done:
@@ -105,7 +107,11 @@ class SimLine:
         return self.person_speaking
 
     # -- the simulated person's side --
-    async def person_says(self, text: str) -> None:
+    async def person_says(self, text: str, *, interrupt: bool = False) -> None:
+        """Say ``text`` once the agent has finished its sentence (a person does not talk
+        over the caller), or at once when ``interrupt`` (a barge-in: the agent is cut)."""
+        while self.agent_speaking and not interrupt and not self.agent_hung_up:  # noqa: ASYNC110 - polls a flag of the line
+            await asyncio.sleep(self.scaled(0.05))
         self.person_speaking = True
         if self._cut_in is not None and not self._cut_in.done():
             self._cut_in.set_result(None)

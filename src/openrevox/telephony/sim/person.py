@@ -13,11 +13,18 @@ EMAIL = "alex.martin@example.com"
 UNANSWERABLE = "Do you ship to Antarctica, and what does it cost?"
 GOODBYE = re.compile(r"\b(goodbye|bye|have a (nice|great|good) day)\b", re.IGNORECASE)
 LISTEN = 30.0  # seconds a person waits for the agent before giving up
+REACTION = 0.3  # seconds a person leaves after the agent stops, before answering
+
+
+def _last_question(said: str) -> str:
+    """The last question of a turn (a turn may first answer, then ask), else all of it."""
+    questions = re.findall(r"[^.!?]*\?", said)
+    return questions[-1] if questions else said
 
 
 def cooperative_reply(said: str) -> str:
-    """What persona 00 answers to one agent utterance."""
-    text = said.lower()
+    """What persona 00 answers to one agent turn: to its last question, if it asks one."""
+    text = _last_question(said).lower()
     if "email" in text:
         return f"My email is {EMAIL}."
     if "first name" in text:
@@ -31,13 +38,31 @@ def cooperative_reply(said: str) -> str:
     return "Okay, sounds good."
 
 
+async def _agent_turn(line: SimLine, wait: float) -> Utterance | None:
+    """Everything the agent says before it yields the floor, heard as one turn: after each
+    utterance the person pauses briefly; if the agent speaks on, they listen on, and then
+    answer the whole turn (never its first half)."""
+    heard = await line.person_hears(wait)
+    if heard is None or heard.dtmf:
+        return heard
+    said = [heard.text]
+    while True:
+        await asyncio.sleep(line.scaled(REACTION))
+        if not line.agent_speaking and line.to_person.empty():
+            return Utterance(" ".join(said))
+        more = await line.person_hears(wait)
+        if more is None or more.dtmf:
+            return more if more is not None else Utterance(" ".join(said))
+        said.append(more.text)
+
+
 async def _until_goodbye(line: SimLine, first: str | None, reply: str | None = None) -> None:
     """Answer each agent turn (``reply`` or the cooperative rule) until the agent says
     goodbye or hangs up."""
     if first:
         await line.person_says(first)
     while True:
-        heard = await line.person_hears(LISTEN)
+        heard = await _agent_turn(line, LISTEN)
         if heard is None:
             if line.agent_hung_up:
                 return
@@ -54,7 +79,7 @@ async def _until_goodbye(line: SimLine, first: str | None, reply: str | None = N
 
 async def _one_request_then_cooperate(line: SimLine, request: str) -> None:
     await line.person_says("Hello?")
-    heard = await line.person_hears(LISTEN)
+    heard = await _agent_turn(line, LISTEN)
     if heard is None:
         return
     await _until_goodbye(line, request)
@@ -62,7 +87,7 @@ async def _one_request_then_cooperate(line: SimLine, request: str) -> None:
 
 async def _busy_callback(line: SimLine) -> None:
     await line.person_says("Hello?")
-    await line.person_hears(LISTEN)
+    await _agent_turn(line, LISTEN)
     await line.person_says("Sorry, I'm busy right now. Can you call me back later?")
     await line.person_hangs_up()
 
@@ -87,7 +112,7 @@ async def _keeps_talking(line: SimLine) -> None:
 
 async def _stop_calling(line: SimLine) -> None:
     await line.person_says("Hello?")
-    await line.person_hears(LISTEN)
+    await _agent_turn(line, LISTEN)
     await line.person_says("Stop calling me. Put me on your do not call list.")
     await _until_goodbye(line, None, reply="I said stop calling me.")
 
@@ -97,7 +122,7 @@ async def _interrupts(line: SimLine) -> None:
     await line.person_says("Hello?")
     if await line.person_waits_for_the_agent_to_speak(LISTEN):
         await asyncio.sleep(line.scaled(0.6))
-    await line.person_says("Wait, wait, sorry to interrupt: who is this exactly?")
+    await line.person_says("Wait, wait, sorry to interrupt: who is this exactly?", interrupt=True)
     await line.person_hears(LISTEN)  # what the agent managed to say before stopping
     await _until_goodbye(line, None)
 
@@ -145,7 +170,7 @@ async def _screening(line: SimLine) -> None:
     await line.person_says(
         "Hi, if you record your name and reason for calling, I'll see if this person is available."
     )
-    heard = await line.person_hears(LISTEN)
+    heard = await _agent_turn(line, LISTEN)
     if heard is not None and not line.agent_hung_up:
         await line.person_hangs_up()
 
