@@ -74,7 +74,8 @@ class FarSide(SimLine):
     def close(self) -> None:
         self.callee.close()
 
-    async def person_says(self, text: str) -> None:
+    async def person_says(self, text: str, *, interrupt: bool = False) -> None:
+        del interrupt  # real audio: the callee's own ear hears when the agent's turn ends
         if self.person_hung_up or self.agent_hung_up:
             return
         loop = asyncio.get_running_loop()
