@@ -71,6 +71,8 @@ class Settings:
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_calls_per_second: float = 1.0
     twilio_request_timeout_seconds: float = 10.0
+    twilio_ring_timeout_seconds: int = 30
+    twilio_callback_grace_seconds: float = 15.0
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     # JSON: dedicated-instance name -> {"base_url", "api_key"?, "model"?}
@@ -150,6 +152,8 @@ class Settings:
             ).rstrip("/"),
             twilio_calls_per_second=_env_float("TWILIO_CALLS_PER_SECOND", 1.0),
             twilio_request_timeout_seconds=_positive("TWILIO_REQUEST_TIMEOUT_SECONDS", 10.0),
+            twilio_ring_timeout_seconds=int(_env_float("TWILIO_RING_TIMEOUT_SECONDS", 30)),
+            twilio_callback_grace_seconds=_positive("TWILIO_CALLBACK_GRACE_SECONDS", 15.0),
             llm_base_url=_env("LLM_BASE_URL"),
             llm_api_key=_env("LLM_API_KEY"),
             llm_endpoints=_env("LLM_ENDPOINTS"),

@@ -43,6 +43,8 @@ def twilio_settings_changes(fake: FakeTwilio, openai: FakeOpenAI) -> dict[str, o
         "twilio_api_base_url": fake.url,
         "twilio_calls_per_second": 50.0,
         "twilio_request_timeout_seconds": 1.0,
+        "twilio_ring_timeout_seconds": 5,
+        "twilio_callback_grace_seconds": 2.0,
         "llm_base_url": f"{openai.url}/v1",
         "llm_api_key": openai.api_key,
         "llm_timeout_seconds": 5.0,

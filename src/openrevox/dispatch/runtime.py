@@ -73,6 +73,8 @@ def twilio_config(settings: Settings) -> TwilioConfig:
         api_base_url=settings.twilio_api_base_url,
         calls_per_second=settings.twilio_calls_per_second,
         request_timeout_seconds=settings.twilio_request_timeout_seconds,
+        ring_timeout_seconds=settings.twilio_ring_timeout_seconds,
+        callback_grace_seconds=settings.twilio_callback_grace_seconds,
     )
 
 

@@ -277,6 +277,7 @@ class FakeTwilio(FakeProvider):
             day = _parse_time(query["StartTime"]).date()
             calls = [c for c in calls if c.start_time and c.start_time.date() == day]
         size = int(query.get("PageSize") or 50)
+
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Calls.json"
         return JSONResponse(
             {

@@ -48,7 +48,6 @@ TIME_LIMIT_MARGIN: Final = 30  # s beyond max_call_duration_secs: Twilio ends it
 # Retries of a create that Twilio refused for now (429) or left unclear with no call
 # made: they do not use up an attempt.
 CREATE_BACKOFF: Final = (0.5, 1.0, 2.0, 4.0, 8.0)
-LOST_CALLBACK_GRACE: Final = 15.0  # s beyond the ring timeout before asking Twilio
 ANSWER_TO_STREAM: Final = 10.0  # s for the stream to connect once the call is answered
 # Twilio's ``Status`` for the end of an unclear or abandoned call.
 HANG_UP: Final = "completed"
@@ -204,6 +203,8 @@ class TwilioCarrier:
             except Unclear as unclear:
                 log.warning("attempt %s: %s; looking the call up", dial.request.attempt_id, unclear)
                 dial.raw["unclear_creates"] = int(dial.raw.get("unclear_creates", 0)) + 1
+                if dial.sid is not None:  # a callback with our token already named it
+                    return
                 found = await self._look_up(dial, since)
                 if found is not None:
                     self._adopt(dial, found)
@@ -218,7 +219,7 @@ class TwilioCarrier:
     async def _look_up(self, dial: _Dial, since: datetime) -> CallInfo | None:
         """The call this attempt made, if Twilio has one: to this number, from this
         caller ID, since the dial began, and not another live attempt's."""
-        taken = {other.sid for other in self._dials.values() if other.sid}
+        taken = {other.sid for other in self._dials.values() if other.sid and other is not dial}
         for wait in (0.0, 0.5, 1.0):
             await self._sleep(wait)
             try:
@@ -243,7 +244,9 @@ class TwilioCarrier:
     async def _until_answered(self, dial: _Dial) -> TwilioStream | None:
         """The stream once it connects; None when the call ended unanswered."""
         loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.config.ring_timeout_seconds + LOST_CALLBACK_GRACE
+        give_up = (
+            loop.time() + self.config.ring_timeout_seconds + self.config.callback_grace_seconds
+        )
         while not dial.stream.done():
             if dial.ended:
                 return None
@@ -255,17 +258,16 @@ class TwilioCarrier:
             remaining = give_up - loop.time()
             if remaining <= 0:
                 waiter.cancel()
-                if await self._reconciled(dial):
-                    continue
+                await self._reconcile(dial)
                 return None
             watched: set[asyncio.Future[Any]] = {waiter, dial.stream}
             await asyncio.wait(watched, timeout=remaining, return_when="FIRST_COMPLETED")
             waiter.cancel()
         return dial.stream.result()
 
-    async def _reconciled(self, dial: _Dial) -> bool:
-        """Callbacks stopped coming: ask Twilio. True when the call is still on its way
-        (keep waiting a little); otherwise the call is ended and ``dial`` says how."""
+    async def _reconcile(self, dial: _Dial) -> None:
+        """Callbacks stopped coming: ask Twilio how the call ended; if it has not, end
+        it (a call nobody carries must not stay ringing or live)."""
         assert dial.sid is not None
         dial.raw["reconciled"] = True
         try:
@@ -277,13 +279,11 @@ class TwilioCarrier:
             info = None
         if info is not None and _rank(info.status) == _TERMINAL_RANK:
             await self.apply_status(dial, {"CallStatus": info.status}, sequence=None)
-            return False
+            return
         with contextlib.suppress(Exception):
             await self.rest.hang_up(dial.sid)
         dial.status = "no-answer" if dial.answered_at is None else "failed"
-        dial.raw.setdefault("callback_status", dial.status)
         dial.raw["ended_by_us"] = "no stream" if dial.answered_at else "ring timeout"
-        return False
 
     def _unanswered(self, dial: _Dial) -> CallResult:
         if dial.answered_at is not None:  # answered, but the stream never came
@@ -381,7 +381,7 @@ class TwilioCarrier:
         dial.status = status
         dial.raw["call_status"] = status
         if form.get("CallSid") and dial.sid is None:
-            dial.sid = str(form["CallSid"])
+            dial.sid = dial.raw["call_sid"] = str(form["CallSid"])
         sip = form.get("SipResponseCode")
         if sip and sip.isdigit():
             dial.sip_code = int(sip)

@@ -25,7 +25,9 @@ class TwilioConfig:
     api_key_secret: str | None = None
     api_base_url: str = TWILIO_API
     calls_per_second: float = 1.0
-    ring_timeout_seconds: int = 30
+    ring_timeout_seconds: int = 30  # Twilio's ``Timeout``: how long the phone rings
+    # How long past the ring timeout a call may stay silent before we ask Twilio.
+    callback_grace_seconds: float = 15.0
     request_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
@@ -65,6 +67,8 @@ def config_errors(config: TwilioConfig) -> list[str]:
         parts = urlsplit(url or "")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             errors.append(f"{name} must be an http(s) URL, not {url!r}")
+    if not 5 <= config.ring_timeout_seconds <= 600:
+        errors.append("OPENREVOX_TWILIO_RING_TIMEOUT_SECONDS must be 5 to 600 (Twilio's range)")
     if not config.calls_per_second > 0:
         errors.append("OPENREVOX_TWILIO_CALLS_PER_SECOND must be a positive number")
     return errors

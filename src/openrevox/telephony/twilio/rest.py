@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,7 +73,9 @@ class TwilioRest:
         """POST /Calls. Raises ``TwilioRestException`` when Twilio refused (4xx, 429),
         ``Unclear`` when the call may or may not exist (5xx, timeout, network)."""
         try:
-            call = await self._client.calls.create_async(**params)
+            # The async client ignores its own timeout (twilio 9.x): ours bounds the wait.
+            async with asyncio.timeout(self._config.request_timeout_seconds):
+                call = await self._client.calls.create_async(**params)
         except TwilioRestException as error:
             if error.status >= 500:
                 raise Unclear(f"Twilio answered {error.status}: {error.msg}") from error
@@ -86,19 +89,22 @@ class TwilioRest:
         return _info(call)
 
     async def fetch(self, sid: str) -> CallInfo:
-        return _info(await self._client.calls(sid).fetch_async())
+        async with asyncio.timeout(self._config.request_timeout_seconds):
+            return _info(await self._client.calls(sid).fetch_async())
 
     async def find(self, *, to: str, from_: str, since: datetime) -> list[CallInfo]:
         """Calls to ``to`` from ``from_`` started at or after ``since`` (newest first)."""
-        calls = await self._client.calls.list_async(
-            to=to, from_=from_, start_time_after=since, limit=20
-        )
+        async with asyncio.timeout(self._config.request_timeout_seconds):
+            calls = await self._client.calls.list_async(
+                to=to, from_=from_, start_time_after=since, limit=20
+            )
         return [_info(call) for call in calls]
 
     async def hang_up(self, sid: str) -> None:
         """End the call whatever its state (``Status=completed``; a call still ringing
         is ``canceled`` by Twilio)."""
-        await self._client.calls(sid).update_async(status="completed")
+        async with asyncio.timeout(self._config.request_timeout_seconds):
+            await self._client.calls(sid).update_async(status="completed")
 
     async def aclose(self) -> None:
         if self._http is not None:
