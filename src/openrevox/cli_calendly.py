@@ -28,7 +28,7 @@ def connect(
 ) -> None:
     """Store a Calendly token for the organization; prints the connection id that an
     assistant's ``calendly.connection_id`` takes."""
-    from openrevox.errors import InvalidField
+    from openrevox.errors import InvalidField, OpenRevoxError
     from openrevox.services import calendly_connections as service
     from openrevox.services.encryption import secret_box
 
@@ -47,6 +47,9 @@ def connect(
         created = with_db(work, settings)
     except InvalidField as error:
         raise typer.BadParameter(error.message, param_hint="--token") from None
+    except OpenRevoxError as error:  # e.g. a malformed OPENREVOX_ENCRYPTION_KEY
+        typer.echo(error.message, err=True)
+        raise typer.Exit(code=1) from None
     if as_json:
         typer.echo(json.dumps(created, indent=2))
     else:

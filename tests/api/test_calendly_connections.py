@@ -12,6 +12,7 @@ import pytest
 import revox
 import sqlalchemy as sa
 
+from openrevox.errors import OpenRevoxError
 from openrevox.services.encryption import KEY_FILE, secret_box
 from openrevox.store.tables import calendly_connections, server_secrets
 from tests.conftest import LiveServer, Org
@@ -188,5 +189,5 @@ def test_an_encryption_key_from_the_environment_decrypts_what_it_sealed(
     sealed = secret_box(server.settings.with_changes(encryption_key=old)).seal(TOKEN)
     rotated = secret_box(server.settings.with_changes(encryption_key=f"{new},{old}"))
     assert rotated.open(sealed) == TOKEN  # the old key still decrypts during a rotation
-    with pytest.raises(ValueError, match="OPENREVOX_ENCRYPTION_KEY"):
+    with pytest.raises(OpenRevoxError, match="OPENREVOX_ENCRYPTION_KEY"):
         secret_box(server.settings.with_changes(encryption_key="not-a-key"))

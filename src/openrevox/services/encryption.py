@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from openrevox.errors import OpenRevoxError
 from openrevox.settings import Settings
 
 KEY_FILE = "encryption.key"
@@ -69,8 +70,8 @@ def secret_box(settings: Settings) -> SecretBox:
                 keys = [_key_file(settings.data_dir)]
             try:
                 box = SecretBox([key for key in keys if key])
-            except ValueError:
-                raise ValueError(
+            except ValueError:  # the server's configuration: a 500 that says what to fix
+                raise OpenRevoxError(
                     "OPENREVOX_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64-encoded "
                     "bytes each, comma-separated), e.g. from "
                     "`python -c 'from cryptography.fernet import Fernet; "
