@@ -105,7 +105,6 @@ class Settings:
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
     soniox_api_key: str | None = None
     soniox_base_url: str = "wss://stt-rt.soniox.com"
-    speech_events_prompts: bool = False  # llm_system_prompt in speech_events (large)
     extra: dict[str, str] = field(default_factory=dict)
     blob_store: str = "local"  # local | s3
     s3_bucket: str | None = None

@@ -108,6 +108,8 @@ class AttemptRecord(Protocol):
     @property
     def openrevox(self) -> dict[str, Any] | None: ...
     @property
+    def speech_events(self) -> list[dict[str, Any]] | None: ...
+    @property
     def recording_key(self) -> str | None: ...
     @property
     def created_at(self) -> datetime: ...
@@ -334,7 +336,7 @@ def attempt_row_wire(attempt: AttemptRow, recording_url: str | None = None) -> d
         "ended_by": attempt.ended_by,
         "post_call_transcript": None,
         "sms_log": None,
-        "speech_events": None,
+        "speech_events": attempt.speech_events,
         "structured_output": attempt.structured_output,
         "transcript": attempt.transcript,
         # Ours: openrevox's own facts about the attempt (domain/attempt_extension.py).
@@ -447,6 +449,7 @@ def attempt_row(attempt: AttemptRecord) -> AttemptRow:
         transcript=attempt.transcript,
         structured_output=attempt.structured_output,
         openrevox=attempt.openrevox,
+        speech_events=attempt.speech_events,
         has_audio=attempt.recording_key is not None or speaks(attempt.transcript),
         created_at=_iso(attempt.created_at),
         started_at=_iso(attempt.started_at),

@@ -6,18 +6,25 @@ that fails or drops mid-call ends the line with its reason. Real time: serial.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import revox
 
 from openrevox.audio.codec import RATE, ulaw_decode
 from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
 from openrevox.audio.providers.soniox.stt import SonioxRecognition
+from openrevox.settings import Settings
+from openrevox.store.migrate import upgrade_to_head
 from openrevox.telephony.base import LineFault
 from openrevox.telephony.sim.audio_line import AudioSimLine
 from tests.audio.fake_cartesia_tts import FakeCartesiaTTS
 from tests.audio.fake_soniox_stt import FakeSonioxSTT
+from tests.conftest import LiveServer, make_settings
+from tests.dispatch.test_sandbox_numbers import retry_config, wait_until_done
 
 pytestmark = pytest.mark.serial
 
@@ -139,3 +146,96 @@ def test_a_provider_that_cannot_be_reached_fails_the_connect(
         return fault.value
 
     assert asyncio.run(run()).reason == "tts_unreachable"
+
+
+# -- through the worker and the API (official SDK) --
+
+
+@pytest.fixture
+def speech_server(
+    tmp_path: Path, fake_cartesia_tts: FakeCartesiaTTS, fake_soniox: FakeSonioxSTT
+) -> Iterator[LiveServer]:
+    url = f"sqlite:///{tmp_path / 'openrevox.db'}"
+    upgrade_to_head(Settings(database_url=url).database_url)
+    settings = make_settings(
+        url,
+        tmp_path,
+        sim_fidelity="audio",
+        cartesia_api_key=fake_cartesia_tts.api_key,
+        cartesia_base_url=fake_cartesia_tts.url,
+        soniox_api_key=fake_soniox.api_key,
+        soniox_base_url=fake_soniox.url,
+    )
+    live = LiveServer(settings, embedded_worker=True)
+    yield live.start()
+    live.stop()
+
+
+ASSISTANT: dict[str, Any] = {
+    "prompt": "You call on behalf of Acme about the spring offer.",
+    "first_sentence": "Hello, this is Acme calling about our spring offer.",
+    "first_sentence_mode": "static",
+    "structured_output_config": [
+        {"name": "full_name", "required": True, "type": "string", "description": "full name"},
+    ],
+    "voice": {"provider": "cartesia", "id": VOICE, "model": "sonic-3.5", "speed": 1.1},
+    "stt_model": "stt-rt-v4",
+    "stt_context": {"general": [{"key": "company", "value": "Acme"}], "terms": ["Acme"]},
+    "call_retry_config": retry_config(1),
+}
+
+
+def test_a_call_through_cartesia_and_soniox_records_its_speech(
+    speech_server: LiveServer, fake_cartesia_tts: FakeCartesiaTTS, fake_soniox: FakeSonioxSTT
+) -> None:
+    org = speech_server.new_org()
+    caller = revox.Revox(api_key=org.test_key, base_url=f"{speech_server.url}/api", max_retries=0)
+    created = caller.call.create(phone_number="+14155550100", assistant=ASSISTANT)  # type: ignore[arg-type]
+    call = wait_until_done(caller, created.call.id, timeout=150)
+    attempt = call.call_attempts[0]
+    assert attempt.result == "human" and attempt.status == "completed", attempt
+    extension = attempt.model_extra["openrevox"]  # type: ignore[index]
+    assert extension["speech"] == {
+        "tts": {"provider": "cartesia", "model": "sonic-3.5", "voice_id": VOICE},
+        "stt": {"provider": "soniox", "model": "stt-rt-v4"},
+    }
+    events = attempt.speech_events or []
+    agent = [event for event in events if event.speaker == "agent"]
+    user = [event for event in events if event.speaker == "user"]
+    assert agent and user
+    assert agent[0].transcript == ASSISTANT["first_sentence"]
+    assert all(event.tts_ttfb_ms is not None and event.tts_ttfb_ms >= 90 for event in agent)
+    assert all((event.stt_transcription_delay_ms or 0) >= 350 for event in user)
+    starts = [event.started_speaking_at_ms for event in events]
+    assert starts == sorted(starts)
+    said = {entry.content for entry in attempt.transcript or [] if entry.role == "user"}
+    assert {event.transcript for event in user if event.is_real_turn} <= said
+    # What our providers asked for, as Cartesia and Soniox read it.
+    first = fake_cartesia_tts.requests[0]
+    assert first["model_id"] == "sonic-3.5" and first["generation_config"] == {"speed": 1.1}
+    assert fake_soniox.configs[-1]["model"] == "stt-rt-v4"
+    assert fake_soniox.configs[-1]["context"]["terms"] == ["Acme"]
+
+
+def test_a_speech_provider_that_refuses_the_connection_ends_the_attempt_with_its_reason(
+    speech_server: LiveServer, fake_soniox: FakeSonioxSTT
+) -> None:
+    fake_soniox.refuse_status = 503
+    org = speech_server.new_org()
+    caller = revox.Revox(
+        api_key=org.test_key,
+        base_url=f"{speech_server.url}/api",
+        max_retries=0,
+        _strict_response_validation=True,
+    )
+    created = caller.call.create(phone_number="+14155550100", assistant=ASSISTANT)  # type: ignore[arg-type]
+    attempt = wait_until_done(caller, created.call.id, timeout=60).call_attempts[0]
+    assert attempt.status == "error" and attempt.end_reason == "client_initiated"
+    extension = attempt.model_extra["openrevox"]  # type: ignore[index]
+    assert extension["error_reason"] == "stt_unreachable"
+    assert "503" in extension["speech"]["stt"]["error"]
+    assert extension["speech"]["tts"] == {
+        "provider": "cartesia",
+        "model": "sonic-3.5",
+        "voice_id": VOICE,
+    }

@@ -33,7 +33,7 @@ def attempt(**changes: object) -> AttemptRecord:
         "phone_number": "+14155550100", "dial_error": None, "result": "human",
         "ended_by": "agent", "end_reason": "tool_end_call", "handled_by_ai": True,
         "handled_by_human": False, "structured_output": None, "recording_key": None,
-        "openrevox": None,
+        "openrevox": None, "speech_events": None,
         "transcript": [{"role": "assistant", "content": "Hello."}],
         "created_at": NOW - timedelta(minutes=5), "started_at": NOW - timedelta(minutes=5),
         "answered_at": NOW - timedelta(minutes=4), "ended_at": NOW - timedelta(minutes=3),

@@ -69,6 +69,7 @@ def _attempt_end(finished: Finished, now: datetime) -> dict[str, Any]:
         "ended_at": result.ended_at or now,
         "transcript": [entry.wire() for entry in result.transcript] if result.transcript else None,
         "structured_output": result.structured_output,
+        "speech_events": result.speech_events,
     }
     return {key: value for key, value in values.items() if value is not None}
 

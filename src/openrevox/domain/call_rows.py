@@ -62,6 +62,7 @@ class AttemptRow:
     transcript: JSONOut | None
     structured_output: JSONOut | None
     openrevox: JSONOut | None  # the attempt's extension object (domain/attempt_extension.py)
+    speech_events: JSONOut | None
     # Whether a recording can be served: one is stored, or the transcript has speech to
     # make one from. Retention and the attempt's end are checked when a link is signed.
     has_audio: bool

@@ -53,6 +53,12 @@ ERROR_END_REASONS: Mapping[str, str] = MappingProxyType(
         "stt_error": AGENT_FAULT,  # speech recognition failed mid-call
         "media_stream_lost": LOST,  # the carrier's media websocket dropped mid-call
         "media_stream_missing": LOST,  # the carrier answered but its media never came
+        # A speech provider (audio/providers) could not be reached, or was lost mid-call.
+        "tts_unreachable": AGENT_FAULT,
+        "stt_unreachable": AGENT_FAULT,
+        "tts_disconnected": AGENT_FAULT,
+        "stt_disconnected": AGENT_FAULT,
+        "stt_timeout": AGENT_FAULT,
     }
 )
 """openrevox's reasons and the contract value each is written as. A reason in neither

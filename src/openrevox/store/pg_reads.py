@@ -55,7 +55,7 @@ _ATTEMPT_ROW_COLUMNS = ", ".join(
     "recording_key"
     if name == "has_audio"
     else f"{name}::text"
-    if name in ("transcript", "structured_output", "openrevox")
+    if name in ("transcript", "structured_output", "openrevox", "speech_events")
     else _wire_time(name)
     if name.endswith("_at")
     else name

@@ -190,6 +190,9 @@ call_attempts = sa.Table(
     # openrevox's own facts about the attempt, beyond the contract's keys: the open JSON
     # object the wire shows as the attempt's ``openrevox`` (domain/attempt_extension.py).
     sa.Column("openrevox", json_type()),
+    # The contract's per-turn speech timings (audio: audio/speech_log.py); NULL where
+    # the attempt had no conversation, [] at text fidelity.
+    sa.Column("speech_events", json_type()),
     # The worker carrying the live attempt, and until when its lease holds.
     sa.Column("worker_id", sa.String(64)),
     sa.Column("lease_expires_at", UTCDateTime),

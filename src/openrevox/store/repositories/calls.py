@@ -37,6 +37,7 @@ class AttemptRecord:
     structured_output: dict[str, Any] | None
     recording_key: str | None
     openrevox: dict[str, Any] | None  # openrevox's own facts (domain/attempt_extension.py)
+    speech_events: list[dict[str, Any]] | None
     created_at: datetime
     started_at: datetime | None
     answered_at: datetime | None

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("openrevox.sim")
 
+_LOCAL = {"provider": "local", "fallback_reason": "no speech providers configured"}
+
 # Real-world seconds before each dial error comes back (divided by the speed factor).
 RING_SECONDS = {
     "busy": 1.0,
@@ -167,6 +169,7 @@ class SimulatedNetwork:
 
         await asyncio.sleep(self.seconds(ANSWER_AFTER_SECONDS))
         audio: AudioSimLine | None = None
+        facts: dict[str, Any] = {}
         if self.fidelity == "audio":  # real audio in real time: telephony/sim/audio_line.py
             from openrevox.telephony.sim.audio_line import AudioSimLine
 
@@ -179,6 +182,9 @@ class SimulatedNetwork:
                 tts=speech.tts if speech else None,
             )
             line: SimLine = audio
+            # Which provider serves each side, and why (the attempt's openrevox.speech).
+            record = speech.record if speech else {"tts": _LOCAL, "stt": _LOCAL}
+            facts["speech"] = {side: dict(value) for side, value in record.items()}
         else:
             line = SimLine(speed=self.speed)
         answered_at = self.clock.now()
@@ -192,6 +198,9 @@ class SimulatedNetwork:
             outcome = await conversation(request).run(request, line, line.scaled, transcript)
         except LineFault as fault:
             log.warning("attempt %s: the line failed: %s", request.attempt_id, fault)
+            side = fault.reason.split("_", 1)[0]  # tts_unreachable -> tts
+            if side in facts.get("speech", {}):
+                facts["speech"][side]["error"] = str(fault)[:200]
             heard = any(entry.role == "user" for entry in transcript)
             outcome = ConversationOutcome(
                 result="human" if heard else "unknown",
@@ -222,4 +231,5 @@ class SimulatedNetwork:
             outcome_summary=outcome.outcome_summary,
             platform_error=outcome.error,
             speech_events=audio.agent.speech_log.wire() if audio is not None else [],
+            facts=facts,
         )
