@@ -149,7 +149,10 @@ class FakeCartesiaTTS(WsFake):
             speech = await loop.run_in_executor(
                 None, Synthesizer().sentence, text, Style(speed=speed)
             )
-            samples = np.clip(speech.samples.astype(np.float64) * volume, -32768, 32767)
+            # Piper leads each sentence with silence; a streaming TTS sends voice at once.
+            voiced = np.flatnonzero(np.abs(speech.samples) > 300)
+            lead = max(int(voiced[0]) - RATE // 50, 0) if len(voiced) and first else 0
+            samples = np.clip(speech.samples[lead:].astype(np.float64) * volume, -32768, 32767)
             audio = _encode(samples.astype(np.int16), request["output_format"])
             if first:
                 first = False
@@ -179,7 +182,7 @@ class FakeCartesiaTTS(WsFake):
                     return
                 await asyncio.sleep(0)
             if request.get("add_timestamps"):
-                starts = [0, *(end for _, end in speech.word_ends[:-1])]
+                starts = [lead, *(end for _, end in speech.word_ends[:-1])]
                 await send(
                     {
                         "type": "timestamps",
@@ -188,12 +191,12 @@ class FakeCartesiaTTS(WsFake):
                         "done": False,
                         "word_timestamps": {
                             "words": [word for word, _ in speech.word_ends],
-                            "start": [offset + s / RATE for s in starts],
-                            "end": [offset + end / RATE for _, end in speech.word_ends],
+                            "start": [offset + (s - lead) / RATE for s in starts],
+                            "end": [offset + (end - lead) / RATE for _, end in speech.word_ends],
                         },
                     }
                 )
-            offset += len(speech.samples) / RATE
+            offset += (len(speech.samples) - lead) / RATE
         if not context.cancelled:
             await send({"type": "done", "context_id": context_id, "done": True, "status_code": 200})
 

@@ -12,7 +12,10 @@ final_audio_proc_ms, total_audio_proc_ms}``, a ``<fin>`` token after a finalize,
 
 The words are real: pocketsphinx (the local kit's recognizer, with the config's
 ``context`` terms as hints) transcribes the audio since the last final tokens.
-Knobs: ``final_delay`` (final tokens this long after a finalize or an endpoint),
+Knobs: ``final_delay`` (final tokens this long after the end of speech, the last loud
+audio received, and never before the finalize or endpoint that asks for them),
+``canned_text`` (when set, the words of every final instead of recognition: keeps
+pocketsphinx's CPU out of benchmarks),
 ``interim_every`` (non-final tokens for the audio so far, every so many seconds of
 audio; None: none), ``endpoint_silence`` (the silence that makes an endpoint),
 ``error_after`` (an error message after that many seconds of audio), ``drop_after``
@@ -50,6 +53,7 @@ class FakeSonioxSTT(WsFake):
         self.configs.clear()
         self.controls.clear()
         self.final_delay = 0.35
+        self.canned_text: str | None = None
         self.interim_every: float | None = 1.0
         self.endpoint_silence = 0.5
         self.error_after: float | None = None
@@ -93,6 +97,7 @@ class _Stream:
         self.total = 0  # samples received
         self.last_interim = 0
         self.voiced = False
+        self.voiced_at = 0.0  # loop time the last loud audio arrived
         self.quiet = 0  # samples of silence since the last voiced one
         self.send_lock = asyncio.Lock()
         self.finals: set[asyncio.Task[None]] = set()
@@ -152,6 +157,7 @@ class _Stream:
         loud = bool(len(samples)) and int(np.abs(samples).max()) > VOICED
         if loud:
             self.voiced, self.quiet = True, 0
+            self.voiced_at = asyncio.get_running_loop().time()
         else:
             self.quiet += len(samples)
         if (
@@ -173,13 +179,13 @@ class _Stream:
         """Final tokens for the audio so far, after ``final_delay``."""
         audio = np.concatenate(self.audio) if self.audio else np.zeros(0, dtype=np.int16)
         base, self.base_ms, self.audio = self.base_ms, self._ms(), []
-        task = asyncio.create_task(self._final_later(audio, base, marks))
+        due = self.voiced_at + self.fake.final_delay
+        task = asyncio.create_task(self._final_later(audio, base, marks, due))
         self.finals.add(task)
         task.add_done_callback(self.finals.discard)
 
-    async def _final_later(self, audio: Samples, base: int, marks: list[str]) -> None:
+    async def _final_later(self, audio: Samples, base: int, marks: list[str], due: float) -> None:
         loop = asyncio.get_running_loop()
-        due = loop.time() + self.fake.final_delay
         words = await self._words(audio)
         await asyncio.sleep(max(due - loop.time(), 0.0))
         await self.send(self._tokens(words, base, final=True, marks=marks))
@@ -194,6 +200,8 @@ class _Stream:
     async def _words(self, audio: Samples) -> list[str]:
         if not len(audio) or int(np.abs(audio).max()) <= VOICED:
             return []
+        if self.fake.canned_text is not None:
+            return self.fake.canned_text.split()
         loop = asyncio.get_running_loop()
         text = await loop.run_in_executor(None, self.recognizer.transcribe, audio)
         return text.split()

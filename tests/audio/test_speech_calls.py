@@ -88,7 +88,7 @@ def test_barge_in_cancels_the_generation_and_the_events_match_the_recording(
     assert len(agent) == 1 and agent[0]["was_cut"] is True and agent[0]["transcript"] == said
     assert agent[0]["tts_ttfb_ms"] >= 90
     assert len(user) == 1 and user[0]["transcript"] == heard and user[0]["is_real_turn"]
-    assert user[0]["stt_transcription_delay_ms"] >= 350
+    assert user[0]["stt_transcription_delay_ms"] >= 300  # the fake: 350 ms after its end of speech
     # Against the recording: each channel's voice where the events say it was.
     # (one utterance on each channel here)
     agent_start, agent_stop = voiced_span(agent_channel)
@@ -205,7 +205,7 @@ def test_a_call_through_cartesia_and_soniox_records_its_speech(
     assert agent and user
     assert agent[0].transcript == ASSISTANT["first_sentence"]
     assert all(event.tts_ttfb_ms is not None and event.tts_ttfb_ms >= 90 for event in agent)
-    assert all((event.stt_transcription_delay_ms or 0) >= 350 for event in user)
+    assert all((event.stt_transcription_delay_ms or 0) >= 300 for event in user)
     starts = [event.started_speaking_at_ms for event in events]
     assert starts == sorted(starts)
     said = {entry.content for entry in attempt.transcript or [] if entry.role == "user"}
