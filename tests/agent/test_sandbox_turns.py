@@ -59,11 +59,9 @@ def test_no_agent_utterance_is_cut_short_without_a_barge_in(
         if cut:
             garbled[code] = cut
     assert garbled == {}
-    interrupted = done["08"].call_attempts[0].transcript
-    assert truncated_without_barge_in(interrupted) == []
-    assert not COMPLETE.search(next(e for e in interrupted if e.role == "assistant").content)
-    for code in ("00", "02", "03", "30"):  # each gave both fields, to questions said in full
-        assert done[code].call_attempts[0].structured_output == {
-            "full_name": "Alex Martin",
-            "email": "alex.martin@example.com",
-        }, code
+    # A value is only ever taken from the answer to its own question, said in full.
+    expected = {"full_name": "Alex Martin", "email": "alex.martin@example.com"}
+    for order in done.values():
+        extracted = order.call_attempts[0].structured_output or {}
+        assert {k: v for k, v in extracted.items() if v is not None}.items() <= expected.items()
+    assert done["00"].call_attempts[0].structured_output == expected

@@ -149,4 +149,6 @@ def extract(field: dict[str, Any], reply: str) -> Any:
         return found.group(0) if found else None
     match = re.search(r"\b(?:is|am|it's|i'm)\s+(.+?)[.!]?$", reply, re.IGNORECASE)
     value = (match.group(1) if match else reply).strip().rstrip(".!")
+    if "name" in name:  # "Alex Martin from sales": the name, not where they work
+        value = re.split(r"\s+(?:from|at|of|with)\s+", value, maxsplit=1)[0]
     return value or None
