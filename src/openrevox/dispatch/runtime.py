@@ -82,7 +82,7 @@ def build_carriers(settings: Settings) -> dict[str, TwilioCarrier]:
     """The real carriers of ``OPENREVOX_TELEPHONY``, by name."""
     carriers: dict[str, TwilioCarrier] = {}
     if "twilio" in settings.carriers:
-        carriers["twilio"] = TwilioCarrier(twilio_config(settings))
+        carriers["twilio"] = TwilioCarrier(twilio_config(settings), speech=speech_factory(settings))
     return carriers
 
 

@@ -17,6 +17,10 @@ from openrevox.telephony.base import LineFault
 
 # A turn ends after half a second of quiet when the turn model agrees, after a second
 # otherwise (as on the simulated audio line: docs/audio-fidelity.md).
+_LOCAL_RECORD: Final = {
+    "tts": {"provider": "local", "fallback_reason": "no speech providers configured"},
+    "stt": {"provider": "local", "fallback_reason": "no speech providers configured"},
+}
 MIN_PAUSE: Final = 0.5
 MAX_PAUSE: Final = 1.0
 
@@ -28,8 +32,12 @@ def carrier_turns() -> TurnPolicy:
 class CarrierLine:
     """A ``telephony.base.Line`` (and the LLM agent's ``ReplyTimings``)."""
 
-    def __init__(self, audio: AudioLine) -> None:
+    def __init__(self, audio: AudioLine, speech_record: dict[str, Any] | None = None) -> None:
         self.audio = audio
+        # Which provider serves each side, and why (the attempt's openrevox.speech).
+        self.speech_record = {
+            side: dict(value) for side, value in (speech_record or _LOCAL_RECORD).items()
+        }
 
     @classmethod
     def open(
@@ -47,13 +55,20 @@ class CarrierLine:
             tts=chosen.tts if chosen else None,
         )
         audio.side.attach()
-        return cls(audio)
+        return cls(audio, chosen.record if chosen else None)
 
     async def connect(self) -> None:
         try:
             await self.audio.start()
         except SpeechFault as fault:
+            self.speech_failed(fault.reason, str(fault))
             raise LineFault(fault.reason, fault.detail) from fault
+
+    def speech_failed(self, reason: str, detail: str) -> None:
+        """Note a provider's failure on its side of ``speech_record``."""
+        side = reason.split("_", 1)[0]  # tts_unreachable -> tts
+        if side in self.speech_record:
+            self.speech_record[side]["error"] = detail[:200]
 
     def llm_replied(self, ttft_ms: float | None, model: str | None) -> None:
         self.audio.llm_replied(ttft_ms, model)

@@ -316,6 +316,7 @@ class TwilioCarrier:
             await line.connect()
             outcome = await conversation(request).run(request, line, lambda s: s, transcript)
         except LineFault as fault:
+            line.speech_failed(fault.reason, str(fault))
             heard = any(entry.role == "user" for entry in transcript)
             outcome = ConversationOutcome(
                 result="human" if heard else "unknown",
@@ -347,6 +348,7 @@ class TwilioCarrier:
             outcome_summary=outcome.outcome_summary,
             platform_error=error,
             speech_events=line.speech_events(),
+            facts={"speech": line.speech_record},
         )
 
     async def _end(self, dial: _Dial, stream: TwilioStream) -> None:
