@@ -122,3 +122,25 @@ def test_pages_go_older_and_back_newer_by_keyset(server: LiveServer) -> None:
     newer = re.search(r'href="(\?[^"]+)" rel="prev"', second.text)
     assert newer
     assert _ids(client.get("/app/calls" + newer.group(1).replace("&amp;", "&"))) == newest
+
+
+def test_the_live_stream_sends_each_region_then_ends_with_the_call(server: LiveServer) -> None:
+    user = new_user(server)
+    caller = revox.Revox(api_key=user.test_key, base_url=f"{server.url}/api", max_retries=0)
+    assistant = caller.assistants.create(name="Live", prompt="p").assistant
+    call = caller.call.create(
+        phone_number="+12125550100", assistant_id=assistant.id, skip_calling_window=True
+    ).call
+    client = signed_in_client(server, user)
+    events: list[str] = []
+    with client.stream("GET", f"/app/calls/{call.id}/live", timeout=60) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                events.append(line.removeprefix("event: "))
+    # Every region at least once, then the end: the call completed (sim speed 50).
+    assert set(events) >= {"summary", "attempts", "webhooks"} and events[-1] == "done"
+    page = client.get(f"/app/calls/{call.id}")
+    assert 'data-live="' not in page.text  # an ended call's page does not subscribe
+    anonymous = httpx.get(f"{server.url}/app/calls/{call.id}/live")
+    assert anonymous.status_code == 401

@@ -5,7 +5,8 @@ process that carries the call: on PostgreSQL the call may be carried by a worker
 another machine, and the database is the one place every process writes to. Each region
 of the page (summary, attempts, webhooks) is rendered on the server for this visitor and
 sent only when it changed; the page swaps it in place. The stream ends once the call has
-ended and its webhook events are no longer pending."""
+ended and its webhook events are no longer pending (or after ``MAX_STREAM_SECONDS``, when
+the browser reconnects)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ from openrevox.web.templating import SECURITY_HEADERS, render
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
-MAX_STREAM_SECONDS = 3600.0  # the browser reconnects after this (EventSource does)
+# One stream lasts this long, then the browser's EventSource reconnects (after the
+# ``retry`` below) and the page skips regions it already has: a server shutting down
+# waits for open streams, so none may last long.
+MAX_STREAM_SECONDS = 20.0
+RETRY_MS = 1000
 REGIONS = ("summary", "attempts", "webhooks")
 
 
@@ -41,7 +46,7 @@ async def call_stream(request: Request) -> Response:
     async def events() -> AsyncIterator[bytes]:
         sent: dict[str, str] = {}
         started = last_write = time.monotonic()
-        yield b"retry: 2000\n\n"
+        yield f"retry: {RETRY_MS}\n\n".encode()
         while time.monotonic() - started < MAX_STREAM_SECONDS:
             if await request.is_disconnected():
                 return

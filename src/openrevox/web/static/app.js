@@ -64,10 +64,12 @@ function subscribe(call) {
   const url = call.dataset.live;
   if (!url || !window.EventSource) return;
   const source = new EventSource(url);
+  const shown = {}; // region -> the HTML last swapped in (a reconnect sends it again)
   ["summary", "attempts", "webhooks"].forEach((region) => {
     source.addEventListener(region, (event) => {
       const target = call.querySelector(`[data-region="${region}"]`);
-      if (!target) return;
+      if (!target || shown[region] === event.data) return;
+      shown[region] = event.data;
       target.innerHTML = event.data;
       bindPage(target);
     });
