@@ -191,3 +191,15 @@ def test_an_encryption_key_from_the_environment_decrypts_what_it_sealed(
     assert rotated.open(sealed) == TOKEN  # the old key still decrypts during a rotation
     with pytest.raises(OpenRevoxError, match="OPENREVOX_ENCRYPTION_KEY"):
         secret_box(server.settings.with_changes(encryption_key="not-a-key"))
+
+
+def test_a_patch_that_leaves_calendly_alone_does_not_recheck_it(client: revox.Revox) -> None:
+    created = connect(client)
+    calendly = {"connection_id": created["id"], "event_type_id": EVENT_TYPE}
+    assistant = client.assistants.create(name="Booker", prompt="p", calendly=calendly).assistant
+    client.delete(f"/calendly-connections/{created['id']}", cast_to=object)
+    renamed = client.assistants.update(assistant.id, name="Renamed").assistant
+    assert renamed.name == "Renamed" and renamed.calendly is not None
+    with pytest.raises(revox.UnprocessableEntityError) as caught:
+        client.assistants.update(assistant.id, calendly=calendly)
+    assert refused_param(caught) == "calendly.connection_id"

@@ -34,11 +34,14 @@ async def check_config(
     allow_hosts: tuple[str, ...] = (),
     *,
     calendly_server: bool = False,
+    calendly_given: bool = True,
 ) -> None:
     """E.164 for transfer destinations; the caller id must be one of the organization's;
     the webhook and a custom LLM endpoint may not target a private address (unless
     admitted); ``calendly.connection_id`` must name a connection of the organization (or
-    ``server`` when ``calendly_server``: the server has OPENREVOX_CALENDLY_API_KEY)."""
+    ``server`` when ``calendly_server``: the server has OPENREVOX_CALENDLY_API_KEY), when
+    ``calendly_given`` (a patch that leaves ``calendly`` alone does not re-check it: an
+    assistant saved before connections existed stays patchable)."""
     if config.get("webhook_url"):
         reason = check_url(config["webhook_url"], allow_hosts)
         if reason:
@@ -62,7 +65,8 @@ async def check_config(
         config["from_phone_number"] = await owned_number(
             conn, principal, config["from_phone_number"], param="from_phone_number"
         )
-    await calendly_connections.check_assistant(conn, principal, config, server=calendly_server)
+    if calendly_given:
+        await calendly_connections.check_assistant(conn, principal, config, server=calendly_server)
 
 
 async def owned_number(conn: AsyncConnection, principal: Principal, raw: str, *, param: str) -> str:
@@ -177,7 +181,14 @@ async def update(
     if not body.given():
         return UpdateResult(current, 0, [])
     config = apply_assistant_input(current.config, body)
-    await check_config(conn, principal, config, allow_hosts, calendly_server=calendly_server)
+    await check_config(
+        conn,
+        principal,
+        config,
+        allow_hosts,
+        calendly_server=calendly_server,
+        calendly_given="calendly" in body.given(),
+    )
     await assistants.update(
         conn, assistant_id=assistant_id, name=body.name or current.name, config=config, now=now
     )
