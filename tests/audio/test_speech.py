@@ -165,3 +165,34 @@ def test_local_ears_transcribe_what_was_sent_since_the_last_finalize() -> None:
         return [first, second, await ears.finalize()]
 
     assert asyncio.run(scenario()) == ["6000", "7200", "0"]
+
+
+def test_interim_words_from_the_stt_barge_in_too() -> None:
+    from openrevox.audio.ear import TurnPolicy
+    from openrevox.audio.engine import AudioEngine
+    from openrevox.audio.line import AudioLine
+    from openrevox.audio.wire import Wire
+
+    async def scenario() -> tuple[str, list[str]]:
+        voice = StreamedVoice()
+        ears = UtteranceRecognition(UtteranceRecognitionText())
+        line = AudioLine.open(
+            AudioEngine(), Wire().a, {}, turns=TurnPolicy(model=None), stt=ears, tts=voice
+        )
+        mouth = line.side.mouth
+        saying = asyncio.create_task(line.say("One two three four."))
+        await asyncio.sleep(0.1)
+        await _tick(mouth, 30)  # "One" played
+        assert ears.on_interim is not None
+        ears.on_interim("")  # nothing heard yet: no barge-in
+        assert mouth.speaking
+        ears.on_interim("Sorry")
+        return await asyncio.wait_for(saying, 5.0), voice.log
+
+    spoken, log = asyncio.run(scenario())
+    assert spoken == "One" and "cancel" in log
+
+
+class UtteranceRecognitionText:
+    async def transcribe(self, samples: Samples) -> str:
+        return ""

@@ -6,8 +6,9 @@ and never sees audio: ``say`` is synthesized and streamed as paced mu-law frames
 heard it, ``callee_speaking`` is true from the moment the VAD hears the callee start
 until their utterance is transcribed, DTMF travels out of band (as RFC 2833 sends it).
 
-Barge-in: when the callee starts speaking while the agent talks, the agent stops at
-once (the synthesis is cancelled), and ``say`` returns the words really said, which is
+Barge-in: when the callee starts speaking while the agent talks (the VAD hears them
+start, or the STT sends interim words), the agent stops at once (the synthesis is
+cancelled), and ``say`` returns the words really said, which is
 what the transcript keeps.
 
 The voice and the ears are the speech interfaces of ``speech.py``: a provider's
@@ -106,6 +107,14 @@ class AudioLine:
             name="agent's ear",
         )
         line = cls(CallSide(engine, mouth, ear, port))
+
+        def heard_words(text: str) -> None:
+            # A streaming STT's interim words are the callee talking too: a second
+            # trigger for barge-in, beside the VAD's start of speech.
+            if text.strip():
+                barge_in()
+
+        ear.stt.on_interim = heard_words
         return line
 
     async def start(self) -> None:
