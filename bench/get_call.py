@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/get_call.py [--backend sqlite|postgresql|both] [--orders 100000]
         [--seconds 10] [--concurrency 32] [--rounds 2] [--loadgen auto|wrk|python]
-        [--profile DIR]
+        [--speech-turns 40] [--profile DIR]
 
 For each backend:
 
@@ -151,6 +151,40 @@ def _transcript(first_name: str, company: str, rng: random.Random) -> list[dict[
     ]
 
 
+# Turns of speech_events per attempt (``--speech-turns``; set by main before seeding).
+SPEECH_TURNS = 0
+
+
+def _speech_events(turns: int, rng: random.Random) -> list[dict[str, Any]]:
+    """``turns`` speech segments as audio calls write them (audio/speech_log.py):
+    agent and user in turn, 2-4 s each."""
+    events: list[dict[str, Any]] = []
+    at = 400.0
+    for index in range(turns):
+        agent = index % 2 == 0
+        length = rng.uniform(2000, 4000)
+        events.append(
+            {
+                "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "speaker": "agent" if agent else "user",
+                "started_speaking_at_ms": round(at, 1),
+                "stopped_speaking_at_ms": round(at + length, 1),
+                "transcript": "I'm calling to confirm your appointment on Thursday at 10am."
+                if agent
+                else "That works, thanks.",
+                "is_real_turn": True,
+                "stt_transcription_delay_ms": None if agent else round(rng.uniform(300, 600), 1),
+                "llm_system_prompt": None,
+                "llm_ttft_ms": round(rng.uniform(250, 450), 1) if agent else None,
+                "llm_winner_model": "gpt-4.1" if agent else None,
+                "tts_ttfb_ms": round(rng.uniform(80, 160), 1) if agent else None,
+                "was_cut": (rng.random() < 0.1) if agent else None,
+            }
+        )
+        at += length + rng.uniform(300, 900)
+    return events
+
+
 @dataclass
 class Batch:
     snapshots: list[dict[str, Any]] = field(default_factory=list)
@@ -230,6 +264,7 @@ def _add_order(
                     "notes": f"attempt {number} for {first} {last}",
                 },
                 "recording_key": f"recordings/{call_id}/{number}.ogg",
+                "speech_events": _speech_events(SPEECH_TURNS, rng) if SPEECH_TURNS else None,
                 "created_at": started,
                 "started_at": started,
                 "answered_at": started + timedelta(seconds=7),
@@ -1027,6 +1062,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per endpoint")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--speech-turns", type=int, default=0, help="speech_events segments per attempt"
+    )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
@@ -1044,6 +1082,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"  background load before the run: {background_load():.0%} of {NPROC} cores busy "
         f"(other processes; 1 s sample), load average {os.getloadavg()[0]:.2f}"
     )
+    global SPEECH_TURNS
+    SPEECH_TURNS = args.speech_turns
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = []
     for backend in backends:

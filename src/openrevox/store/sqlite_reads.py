@@ -35,10 +35,19 @@ _ORDER_SQL = (
     " LEFT JOIN campaigns c ON c.id = o.campaign_id"
     " WHERE o.id = ? AND o.organization_id = ? AND o.mode = ?"
 )
-# In AttemptRow's field order, with the recording's key in has_audio's place.
+# In AttemptRow's field order, with the recording's key in has_audio's place; the large
+# JSON columns as bytes (written out as they are: no decoding to str and back).
+_BLOB_COLUMNS = frozenset({"speech_events"})
 _ATTEMPTS_SQL = (
     "SELECT "
-    + ", ".join("recording_key" if name == "has_audio" else name for name in ATTEMPT_ROW_FIELDS)
+    + ", ".join(
+        "recording_key"
+        if name == "has_audio"
+        else f"CAST({name} AS BLOB)"
+        if name in _BLOB_COLUMNS
+        else name
+        for name in ATTEMPT_ROW_FIELDS
+    )
     + " FROM call_attempts WHERE call_order_id = ? ORDER BY attempt_number DESC"
 )
 
