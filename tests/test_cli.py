@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import revox
 
 from tests.conftest import BACKENDS, POSTGRES_ADMIN_URL
 
@@ -286,3 +287,51 @@ def test_api_with_several_processes_shares_one_port_and_one_first_start(tmp_path
         assert statuses == [200] * 40
         keys = json.loads(Cli(env).run("keys", "list", "--json").stdout)
         assert len(keys) == 2, keys
+
+
+def _finished_call_with_recording(url: str, key: str) -> Any:
+    """A simulated call (a reserved number) carried to its end, through the SDK."""
+    client = revox.Revox(api_key=key, base_url=f"{url}/api", max_retries=0)
+    call_id = client.call.create(
+        phone_number="+12125550100",
+        assistant={  # type: ignore[typeddict-item]
+            "prompt": "You call on behalf of Acme.",
+            "first_sentence": "Hello, this is Acme.",
+            "first_sentence_mode": "static",
+        },
+        skip_calling_window=True,
+    ).call.id
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        call = client.call.retrieve(call_id).call
+        if call.status == "completed":
+            return call
+        time.sleep(0.2)
+    pytest.fail(f"call {call_id} still {call.status}")
+
+
+def test_links_follow_the_port_the_server_listens_on(tmp_path: Path) -> None:
+    """``serve --port N`` without OPENREVOX_PUBLIC_URL hands out links on port N, and
+    they work; with it set, links use it."""
+    key = "sk_live_" + "".join(secrets.choice(string.ascii_letters) for _ in range(32))
+    env = _env(f"sqlite:///{tmp_path / 'links.db'}", tmp_path, OPENREVOX_BOOTSTRAP_API_KEY=key)
+    with serving(env, tmp_path / "links.log") as served:
+        assert served.port != 8000
+        call = _finished_call_with_recording(served.url, key)
+        link = call.call_attempts[0].recording_url
+        assert link is not None and link.startswith(f"{served.url}/recordings/"), link
+        fetched = httpx.get(link, timeout=30)
+        assert fetched.status_code == 200 and fetched.content[:4] == b"RIFF"
+
+    env["OPENREVOX_PUBLIC_URL"] = "https://calls.example.com/"
+    with serving(env, tmp_path / "links-public.log") as served:
+        client = revox.Revox(api_key=key, base_url=f"{served.url}/api", max_retries=0)
+        again = client.call.retrieve(call.id).call.call_attempts[0].recording_url
+        assert again is not None and again.startswith("https://calls.example.com/recordings/")
+
+
+def test_listening_on_every_interface_links_to_loopback_with_a_warning(tmp_path: Path) -> None:
+    env = _env(f"sqlite:///{tmp_path / 'wild.db'}", tmp_path)
+    with serving(env, tmp_path / "wild.log", ("serve", "--host", "0.0.0.0")) as served:
+        assert "set OPENREVOX_PUBLIC_URL" in served.output
+        assert f"use http://127.0.0.1:{served.port}" in served.output

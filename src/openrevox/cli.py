@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -16,7 +17,7 @@ from openrevox.cli_common import with_db
 from openrevox.cli_sandbox import numbers_app, sandbox_app
 from openrevox.cli_users import users_app
 from openrevox.domain.api_keys import MODES, Mode
-from openrevox.settings import Settings
+from openrevox.settings import Settings, wildcard_host
 from openrevox.store.db import Database
 from openrevox.store.migrate import upgrade_to_head
 
@@ -34,8 +35,17 @@ app.add_typer(users_app, name="users")
 app.add_typer(calendly_app, name="calendly")
 
 T = TypeVar("T")
-HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
-PortOption = Annotated[int, typer.Option(help="TCP port.")]
+HostOption = Annotated[
+    str,
+    typer.Option(
+        help="Interface to listen on. Links the server hands out (recording_url) use this "
+        "address and --port unless OPENREVOX_PUBLIC_URL is set; with 0.0.0.0 or :: they "
+        "use 127.0.0.1, and a warning asks you to set OPENREVOX_PUBLIC_URL."
+    ),
+]
+PortOption = Annotated[
+    int, typer.Option(help="TCP port (also the port of links, unless OPENREVOX_PUBLIC_URL).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 WorkersOption = Annotated[
     int,
@@ -62,9 +72,17 @@ def _serve(host: str, port: int, *, embedded_worker: bool, workers: int = 1) -> 
 
     from openrevox.api.app import create_app
 
-    settings = Settings.from_env()
+    settings = Settings.from_env().listening_on(host, port)
+    if not settings.public_url_explicit and wildcard_host(host):
+        typer.echo(
+            f"warning: listening on {host}, links (recording_url) use {settings.public_url}: "
+            "set OPENREVOX_PUBLIC_URL to the address clients reach this server at",
+            err=True,
+        )
     upgrade_to_head(settings.database_url)
     if workers > 1:  # uvicorn starts the processes; each builds its app by import
+        # ... from the environment: the links' base goes to them that way.
+        os.environ["OPENREVOX_PUBLIC_URL"] = settings.public_url
         uvicorn.run(
             "openrevox.api.app:create_api_app",
             factory=True,

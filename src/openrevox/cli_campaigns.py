@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openrevox.cli_common import principal_for, with_db
+from openrevox.settings import Settings
 from openrevox.store.db import Database
 
 campaign_app = typer.Typer(help="Import contacts into campaigns and watch them run.")
@@ -39,6 +40,7 @@ def import_csv(
     from openrevox.services import campaign_import, campaigns
 
     text = file.read_text(encoding="utf-8")
+    settings = Settings.from_env()
 
     async def work(db: Database) -> campaign_import.ImportReport:
         principal = await principal_for(db, organization, mode)
@@ -52,7 +54,9 @@ def import_csv(
         # the database is never locked for the whole file (SQLite has one writer).
         with console.status(f"checking {len(rows):,} rows"):
             async with db.read() as conn:
-                prepared = await campaign_import.prepare(conn, principal, campaign, rows)
+                prepared = await campaign_import.prepare(
+                    conn, principal, campaign, rows, carriers=settings.carriers
+                )
         total = campaign_import.ImportReport(
             campaign_id=campaign.id, duplicates=prepared.duplicates, problems=prepared.problems
         )
@@ -75,11 +79,12 @@ def import_csv(
                     campaign.id,
                     LaunchIn(mode="ai_first", selection=Selection()),
                     now,
+                    carriers=settings.carriers,
                 )
             console.print(f"launched {report.launched} call(s)")
         return total
 
-    report = with_db(work)
+    report = with_db(work, settings)
     for problem in report.problems:
         console.print(f"[yellow]line {problem.where}[/yellow]: {problem.reason}")
     console.print(

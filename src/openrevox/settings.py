@@ -44,6 +44,22 @@ def _telephony(value: str) -> str:
     return ",".join(dict.fromkeys(names))
 
 
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "", "*", "[::]"})
+
+
+def wildcard_host(host: str) -> bool:
+    """Whether ``host`` listens on every interface (no single address to link to)."""
+    return host.strip() in WILDCARD_HOSTS
+
+
+def listen_url(host: str, port: int) -> str:
+    """The URL of a server listening on ``host:port`` (127.0.0.1 for a wildcard host)."""
+    name = "127.0.0.1" if wildcard_host(host) else host.strip().strip("[]")
+    if ":" in name:  # an IPv6 address
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
+
+
 def normalize_database_url(url: str) -> str:
     """Pick the async driver for plain ``postgresql://`` and ``sqlite://`` URLs."""
     for plain, driver in (
@@ -60,7 +76,11 @@ def normalize_database_url(url: str) -> str:
 class Settings:
     data_dir: Path = Path("openrevox-data")
     database_url: str = ""
+    # The base of every link handed out. Unless OPENREVOX_PUBLIC_URL sets it
+    # (``public_url_explicit``), it follows the address the server listens on
+    # (``listening_on``).
     public_url: str = "http://127.0.0.1:8000"
+    public_url_explicit: bool = False
     bootstrap_api_key: str | None = None
     default_country: str = "US"
     telephony_provider: str = "sim"  # a comma list: sim, twilio
@@ -130,6 +150,15 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    def listening_on(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on ``host:port``: links follow that
+        address unless OPENREVOX_PUBLIC_URL set them. A wildcard host (0.0.0.0, ::)
+        names no address a client can use: links go to 127.0.0.1 then (``wildcard_host``
+        tells the caller to warn)."""
+        if self.public_url_explicit:
+            return self
+        return replace(self, public_url=listen_url(host, port))
+
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
@@ -139,6 +168,7 @@ class Settings:
             data_dir=Path(_env("DATA_DIR", "openrevox-data") or "openrevox-data"),
             database_url=_env("DATABASE_URL", "") or "",
             public_url=(_env("PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+            public_url_explicit=_env("PUBLIC_URL") is not None,
             bootstrap_api_key=_env("BOOTSTRAP_API_KEY"),
             default_country=(_env("DEFAULT_COUNTRY", "US") or "US").upper(),
             telephony_provider=_telephony(_env("TELEPHONY", "sim") or "sim"),

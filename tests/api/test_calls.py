@@ -187,7 +187,8 @@ def test_bad_call_input_names_the_field(
 
 def test_national_numbers_use_the_organization_country(server: LiveServer) -> None:
     french = server.new_org(country="FR")
-    client = revox.Revox(api_key=french.live_key, base_url=f"{server.url}/api", max_retries=0)
+    # A test key: a live key's call to a real number needs a carrier (none here).
+    client = revox.Revox(api_key=french.test_key, base_url=f"{server.url}/api", max_retries=0)
     call = client.call.create(phone_number="06 12 34 56 78", assistant={"prompt": "p"}).call  # type: ignore[typeddict-item]
     assert call.to_phone_number == "+33612345678"
     assert client.users.retrieve().user.organization_country == "FR"

@@ -105,14 +105,15 @@ ZONED_NUMBERS = {
 
 
 def test_import_gives_each_order_the_timezone_of_its_number(
-    server: LiveServer, org: Org, client: revox.Revox
+    server: LiveServer, org: Org, test_client: revox.Revox
 ) -> None:
+    client = test_client  # a French mobile is simulated with a test key only
     assistant = client.assistants.create(name="Zones", prompt="p").assistant
     body = httpx.post(
         f"{server.url}/api/campaigns/import",
         params={"name": "Zones", "assistant_id": assistant.id},
         content=("phone\n" + "\n".join(ZONED_NUMBERS) + "\n").encode(),
-        headers={"Authorization": f"Bearer {org.live_key}", "Content-Type": "text/csv"},
+        headers={"Authorization": f"Bearer {org.test_key}", "Content-Type": "text/csv"},
     ).json()
     assert body["imported"] == len(ZONED_NUMBERS)
 
@@ -187,8 +188,9 @@ def test_cli_import_reports_as_the_api_does(
 
 
 def test_created_campaign_gives_each_order_the_timezone_of_its_number(
-    server: LiveServer, org: Org, client: revox.Revox
+    server: LiveServer, org: Org, test_client: revox.Revox
 ) -> None:
+    client = test_client  # a French mobile is simulated with a test key only
     """JSON creation (``campaign_rows.add_rows``) looks timezones up per block, as the
     import does."""
     assistant = client.assistants.create(name="Zones", prompt="p").assistant

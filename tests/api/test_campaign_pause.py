@@ -23,8 +23,11 @@ from tests.api.test_campaign_launch import (
     _orders,
     _set_status,
     _webhook_events,
+    client,
 )
 from tests.conftest import LiveServer, Org
+
+__all__ = ["client"]  # the test key's client: these campaigns are simulated
 
 
 def _set(server: LiveServer, order_id: str, **values: Any) -> None:
@@ -98,7 +101,7 @@ def test_delete_cancels_pending_calls(server: LiveServer, org: Org, client: revo
     assert client.campaigns.delete(campaign_id).success
     statuses = {
         httpx.get(
-            f"{server.url}/api/call/{call_id}", headers={"Authorization": f"Bearer {org.live_key}"}
+            f"{server.url}/api/call/{call_id}", headers={"Authorization": f"Bearer {org.test_key}"}
         ).json()["call"]["status"]
         for call_id in ids
     }

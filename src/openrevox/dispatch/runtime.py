@@ -11,15 +11,13 @@ from openrevox.audio.providers import SpeechKeys
 from openrevox.audio.speech import SpeechFactory
 from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
 from openrevox.domain.clock import Clock
-from openrevox.domain.sandbox_numbers import is_fictional
+from openrevox.domain.routing import SIMULATED
 from openrevox.services.calendly_connections import StoredCalendlyConnections
 from openrevox.settings import Settings
 from openrevox.store.db import Database
 from openrevox.store.repositories.sim_ledger import SimLedger
 from openrevox.telephony.base import (
-    CallEvents,
     CallRequest,
-    CallResult,
     Conversation,
     ConversationFactory,
     TelephonyProvider,
@@ -86,27 +84,6 @@ def build_carriers(settings: Settings) -> dict[str, TwilioCarrier]:
     return carriers
 
 
-class RoutedTelephony:
-    """Each call to its network (SANDBOX.md): test-mode calls and reserved numbers to
-    the simulated network; a live call to a real number to the carrier."""
-
-    def __init__(self, sim: TelephonyProvider, carriers: dict[str, TwilioCarrier]) -> None:
-        self.sim = sim
-        self.carriers = carriers
-
-    def provider_for(self, request: CallRequest) -> TelephonyProvider:
-        if request.mode == "live" and not is_fictional(request.remote_number):
-            for carrier in self.carriers.values():
-                return carrier
-        return self.sim
-
-    async def place_call(
-        self, request: CallRequest, events: CallEvents, conversation: ConversationFactory
-    ) -> CallResult:
-        provider = self.provider_for(request)
-        return await provider.place_call(request, events, conversation)
-
-
 def build_worker(
     settings: Settings,
     db: Database,
@@ -124,9 +101,12 @@ def build_worker(
     )
     if carriers is None:
         carriers = build_carriers(settings)
+    # The simulated network is always there (test keys, reserved numbers); the worker
+    # routes each attempt (domain/routing.py).
+    providers: dict[str, TelephonyProvider] = {SIMULATED: sim, **carriers}
     return Worker(
         db=db,
-        provider=RoutedTelephony(sim, carriers) if carriers else sim,
+        providers=providers,
         conversations=conversations(settings, db),
         clock=clock,
         config=worker_config(settings),

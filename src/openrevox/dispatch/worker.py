@@ -15,15 +15,21 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from openrevox.dispatch.finish import Finished, finish_in, recover_lost_attempts
+from openrevox.domain.api_keys import Mode
 from openrevox.domain.attempt_plan import OrderPlan
 from openrevox.domain.clock import Clock
+from openrevox.domain.end_reasons import NO_ROUTE
+from openrevox.domain.routing import carriers_of, route_call
+from openrevox.domain.sandbox_numbers import is_fictional
 from openrevox.store.db import Database
 from openrevox.store.repositories import dispatch as repo
+from openrevox.store.repositories import phone_numbers
 from openrevox.store.repositories.dispatch import ClaimedAttempt
 from openrevox.telephony.base import (
     CallRequest,
@@ -172,14 +178,16 @@ class Worker:
         self,
         *,
         db: Database,
-        provider: TelephonyProvider,
+        providers: Mapping[str, TelephonyProvider],
         conversations: ConversationFactory,
         clock: Clock,
         config: WorkerConfig | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.db = db
-        self.provider = provider
+        # By name (OPENREVOX_TELEPHONY): routing picks one per attempt.
+        self.providers = dict(providers)
+        self.carriers = carriers_of(self.providers)
         self.conversations = conversations
         self.clock = clock
         self.config = config or WorkerConfig()
@@ -294,6 +302,33 @@ class Worker:
                 log.exception("lease renewal failed; trying again soon")
                 interval = self.config.lease_seconds / 10
 
+    async def _provider_for(
+        self, request: CallRequest, mode: Mode
+    ) -> tuple[TelephonyProvider | None, str | None]:
+        """The provider routing picks for this attempt (domain/routing.py, as at the
+        call's creation: the configuration may have changed since), or None and why."""
+        remote = request.remote_number
+        line = request.from_number if request.direction == "outbound" else request.to_number
+        line_provider = None
+        if mode == "live" and self.carriers and not is_fictional(remote):
+            async with self.db.read() as conn:
+                line_provider = await phone_numbers.line_provider(
+                    conn, organization_id=request.organization_id, mode=mode, number=line
+                )
+        route = route_call(
+            mode=mode,
+            remote_number=remote,
+            carriers=self.carriers,
+            line_number=line,
+            line_provider=line_provider,
+        )
+        if route.provider is None:
+            return None, route.refusal
+        provider = self.providers.get(route.provider)
+        if provider is None:
+            return None, f"the telephony provider {route.provider} is not available here"
+        return provider, None
+
     async def _carry(self, attempt: ClaimedAttempt) -> None:
         order = attempt.order
         request = CallRequest(
@@ -313,8 +348,14 @@ class Worker:
         events = _Events(self._writer, attempt.attempt_id)
         platform_error: str | None = None
         try:
-            result = await self.provider.place_call(request, events, self.conversations)
-            platform_error = result.platform_error
+            provider, refusal = await self._provider_for(request, order.mode)
+            if provider is None:  # nothing is dialled: the attempt ends error, retry applies
+                log.warning("attempt %s not dialled: %s", attempt.attempt_id, refusal)
+                result = CallResult(ended_at=self.clock.now(), end_reason=NO_ROUTE)
+                platform_error = refusal
+            else:
+                result = await provider.place_call(request, events, self.conversations)
+                platform_error = result.platform_error
         except asyncio.CancelledError:
             raise
         except Exception as error:

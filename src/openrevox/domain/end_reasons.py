@@ -35,6 +35,7 @@ END_REASONS: tuple[str, ...] = (
     "speed_dial_hangup",
 )
 _CONTRACT = frozenset(END_REASONS)
+NO_ROUTE = "no_route"
 
 # Nobody heard from the call any more: its worker, its provider or its carrier went away.
 LOST = "connection_timeout"
@@ -59,6 +60,9 @@ ERROR_END_REASONS: Mapping[str, str] = MappingProxyType(
         "tts_disconnected": AGENT_FAULT,
         "stt_disconnected": AGENT_FAULT,
         "stt_timeout": AGENT_FAULT,
+        # Routing refused the attempt when it was due (the configuration changed since
+        # the call was accepted, domain/routing.py): nothing was dialled.
+        NO_ROUTE: AGENT_FAULT,
     }
 )
 """openrevox's reasons and the contract value each is written as. A reason in neither

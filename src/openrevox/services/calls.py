@@ -14,12 +14,12 @@ from openrevox.domain.lifecycle import OrderEvent, OrderStatus, is_terminal
 from openrevox.domain.phone import normalize_e164
 from openrevox.domain.prompts import missing_variables
 from openrevox.domain.retry_config import policy_from_wire, recipient_timezone
-from openrevox.domain.sandbox_numbers import is_fictional
 from openrevox.domain.schedule import first_dial_time, next_dial_time
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import assistants as assistant_service
 from openrevox.services import order_status
 from openrevox.services.order_status import move
+from openrevox.services.routing import router_for
 from openrevox.settings import Settings
 from openrevox.store.repositories import calls, do_not_contact, phone_numbers
 from openrevox.store.repositories.accounts import Principal
@@ -33,10 +33,6 @@ def contact_from_variables(variables: dict[str, str] | None) -> dict[str, Any]:
     """The contract's "magic contact variables", read from the input data."""
     values = variables or {}
     return {key: values.get(key) or None for key in CONTACT_KEYS}
-
-
-def reaches_real_carrier(settings: Settings, principal: Principal, number: str) -> bool:
-    return bool(settings.carriers) and principal.mode == "live" and not is_fictional(number)
 
 
 async def _snapshot_for(
@@ -82,10 +78,17 @@ async def create_call(
             "prompt_variables lacks " + ", ".join(missing) + " used by the assistant's prompt",
             param="prompt_variables",
         )
-    if (
-        reaches_real_carrier(settings, principal, to_number)
-        and endpoint_for(snapshot.get("llm_model"), settings) is None
-    ):
+    if body.from_phone_number:
+        from_number = await assistant_service.owned_number(
+            conn, principal, body.from_phone_number, param="from_phone_number"
+        )
+    else:
+        from_number = await caller_id(conn, principal, snapshot)
+    router = await router_for(conn, principal, settings.carriers, from_number)
+    route = router.route(to_number)
+    if route.refusal is not None:
+        raise InvalidField(route.refusal, param=route.about)
+    if not route.simulated and endpoint_for(snapshot.get("llm_model"), settings) is None:
         raise InvalidField(
             "no LLM serves this assistant's llm_model: the sandbox agent serves simulated "
             "calls only (use a test key, a sandbox number, or set OPENREVOX_LLM_BASE_URL)",
@@ -95,13 +98,6 @@ async def create_call(
         conn, organization_id=principal.organization_id, mode=principal.mode, phone_number=to_number
     ):
         raise Conflict(f"{to_number} is on your do-not-contact list", param="phone_number")
-
-    if body.from_phone_number:
-        from_number = await assistant_service.owned_number(
-            conn, principal, body.from_phone_number, param="from_phone_number"
-        )
-    else:
-        from_number = await caller_id(conn, principal, snapshot)
 
     retry_config = snapshot["call_retry_config"]
     timezone = recipient_timezone(retry_config, to_number)

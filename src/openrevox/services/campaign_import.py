@@ -28,6 +28,7 @@ from openrevox.services.campaign_rows import (
     read_csv,
     recipient_zones,
 )
+from openrevox.services.routing import Router, router_for
 from openrevox.store.repositories import campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord
@@ -86,8 +87,11 @@ def _check_and_locate(
     country: str,
     prompt_texts: tuple[str | None, ...],
     retry_config: dict[str, Any],
+    router: Router,
 ) -> PreparedContacts:
-    checked = check_contacts(raw, country=country, prompt_texts=prompt_texts)
+    checked = check_contacts(
+        raw, country=country, prompt_texts=prompt_texts, refusal=router.refuses
+    )
     zones = recipient_zones((contact.number for contact in checked.valid), retry_config)
     return PreparedContacts(
         checked.valid, zones, retry_config, checked.duplicates, checked.problems
@@ -112,6 +116,7 @@ async def _prepare(
     snapshot: dict[str, Any],
     retry_config: dict[str, Any],
     raw: Iterable[tuple[int, str, dict[str, Any] | None]],
+    router: Router,
 ) -> PreparedContacts:
     # CPU-bound (phonenumbers): in a thread, so that the event loop serves other requests.
     return await asyncio.to_thread(
@@ -120,6 +125,7 @@ async def _prepare(
         country=principal.country,
         prompt_texts=(snapshot.get("prompt"), snapshot.get("first_sentence")),
         retry_config=retry_config,
+        router=router,
     )
 
 
@@ -128,11 +134,16 @@ async def prepare(
     principal: Principal,
     campaign: CampaignRecord,
     raw: Iterable[tuple[int, str, dict[str, Any] | None]],
+    *,
+    carriers: tuple[str, ...],
 ) -> PreparedContacts:
-    """Check and locate contacts for ``campaign``; ``conn`` is only read."""
+    """Check and locate contacts for ``campaign``; ``conn`` is only read. A number that
+    routing refuses (``carriers``: the configured ones) is a bad row."""
     snapshot = await _usable_assistant(conn, principal, campaign)
     retry_config = campaign.call_retry_config or snapshot["call_retry_config"]
-    return await _prepare(principal, snapshot, retry_config, raw)
+    line = campaign.from_phone_number or await caller_id(conn, principal, snapshot)
+    router = await router_for(conn, principal, carriers, line)
+    return await _prepare(principal, snapshot, retry_config, raw, router)
 
 
 async def prepare_new(
@@ -142,13 +153,15 @@ async def prepare_new(
     name: str,
     assistant_id: str,
     raw: Iterable[tuple[int, str, dict[str, Any] | None]],
+    carriers: tuple[str, ...],
 ) -> PreparedContacts:
     """Check and locate contacts for a campaign ``create_campaign`` will make (same
     checks of the name and the assistant, first); ``conn`` is only read. The write
     transaction then holds the lock for the inserts only."""
     _checked_name(name)
     snapshot = assistant_wire(await _assistant(conn, principal, assistant_id))
-    return await _prepare(principal, snapshot, snapshot["call_retry_config"], raw)
+    router = await router_for(conn, principal, carriers, await caller_id(conn, principal, snapshot))
+    return await _prepare(principal, snapshot, snapshot["call_retry_config"], raw, router)
 
 
 async def write(
@@ -210,9 +223,11 @@ async def append(
     campaign: CampaignRecord,
     raw: Iterable[tuple[int, str, dict[str, Any] | None]],
     now: datetime,
+    *,
+    carriers: tuple[str, ...],
 ) -> ImportReport:
     """Add contacts to an existing campaign (not launched: launch-calls sends them)."""
-    prepared = await prepare(conn, principal, campaign, raw)
+    prepared = await prepare(conn, principal, campaign, raw, carriers=carriers)
     return await write_all(conn, principal, campaign, prepared, now)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -71,9 +71,11 @@ def check_contacts(
     country: str,
     prompt_texts: tuple[str | None, ...],
     known_numbers: set[str] | None = None,
+    refusal: Callable[[str], str | None] | None = None,
 ) -> CheckedContacts:
     """Normalize each ``(where, number, variables)``; a number seen before (in this list
-    or in ``known_numbers``) is a duplicate, collapsed onto the first."""
+    or in ``known_numbers``) is a duplicate, collapsed onto the first. ``refusal``: why
+    routing refuses a number (``services.routing.Router``), None when it does not."""
     checked = CheckedContacts()
     seen = set(known_numbers or ())
     for where, number, variables in raw:
@@ -81,6 +83,10 @@ def check_contacts(
             e164 = normalize_e164(number, default_region=country)
         except ValueError as error:
             checked.problems.append(RowProblem(where, str(error)))
+            continue
+        refused = refusal(e164) if refusal is not None else None
+        if refused is not None:
+            checked.problems.append(RowProblem(where, refused))
             continue
         values = stringify(variables)
         # An empty cell is a hole in the prompt: it counts as missing.

@@ -22,6 +22,7 @@ from openrevox.services import order_status
 from openrevox.services.calls import caller_id
 from openrevox.services.campaign_rows import Contact, add_rows, check_contacts, recipient_zones
 from openrevox.services.order_status import move
+from openrevox.services.routing import Router, router_for
 from openrevox.store.repositories import campaigns
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.campaigns import CampaignRecord, Where
@@ -86,12 +87,17 @@ class CheckedCreate:
 
 
 def _check_and_locate(
-    body: CampaignCreate, country: str, texts: tuple[str | None, ...], config: dict[str, Any]
+    body: CampaignCreate,
+    country: str,
+    texts: tuple[str | None, ...],
+    config: dict[str, Any],
+    router: Router,
 ) -> CheckedCreate:
     checked = check_contacts(
         ((i, c.to_phone_number, c.prompt_variables) for i, c in enumerate(body.contacts)),
         country=country,
         prompt_texts=texts,
+        refusal=router.refuses,
     )
     if checked.problems:
         first = checked.problems[0]
@@ -104,15 +110,21 @@ def _check_and_locate(
 
 
 async def check_create(
-    conn: AsyncConnection, principal: Principal, body: CampaignCreate
+    conn: AsyncConnection,
+    principal: Principal,
+    body: CampaignCreate,
+    *,
+    carriers: tuple[str, ...],
 ) -> CheckedCreate:
     """What ``create`` checks (assistant, caller id, then the contacts, the CPU part, in
-    a thread); ``conn`` is only read, so that the write transaction holds its lock for
-    the inserts only."""
+    a thread: a number routing refuses, with ``carriers`` configured, is a bad contact);
+    ``conn`` is only read, so that the write transaction holds its lock for the inserts
+    only."""
     inputs = await _create_inputs(conn, principal, body)
     texts = (inputs.snapshot.get("prompt"), inputs.snapshot.get("first_sentence"))
+    router = await router_for(conn, principal, carriers, inputs.from_number)
     return await asyncio.to_thread(
-        _check_and_locate, body, principal.country, texts, inputs.retry_config
+        _check_and_locate, body, principal.country, texts, inputs.retry_config, router
     )
 
 
@@ -249,6 +261,7 @@ class LaunchReport:
     attempts_exhausted: int = 0
     cancelled: int = 0
     do_not_contact: int = 0
+    no_route: int = 0  # routing refuses them now: left not_launched (skip_reason no_route)
 
 
 async def _selection(conn: AsyncConnection, campaign_id: str, body: LaunchIn) -> Where | None:
@@ -316,11 +329,19 @@ def _resume_plan(config_text: str, stored_zone: str, *, now: datetime) -> campai
 
 
 async def launch(
-    conn: AsyncConnection, principal: Principal, campaign_id: str, body: LaunchIn, now: datetime
+    conn: AsyncConnection,
+    principal: Principal,
+    campaign_id: str,
+    body: LaunchIn,
+    now: datetime,
+    *,
+    carriers: tuple[str, ...],
 ) -> LaunchReport:
     """Send the selected not_launched orders; the others are counted by why they were
     skipped. Set-based: a handful of statements whatever the number of orders, the first
-    dial time computed once per (retry config, timezone) group."""
+    dial time computed once per (retry config, timezone) group. Orders that routing
+    refuses now (``carriers``: the configured ones; they were accepted under another
+    configuration) stay not_launched, skipped as ``no_route``."""
     campaign = await get_or_404(conn, principal, campaign_id, lock=True)
     if body.mode == "speed_dial":
         raise InvalidField(
@@ -354,6 +375,11 @@ async def launch(
             for order in refused:
                 await order_status.after_change(conn, order, cancelled, now)
             await campaigns.mark_skipped(conn, ids, "do_not_contact")
+        unroutable = await _unroutable(conn, principal, where, carriers)
+        if unroutable:
+            report.no_route = len(unroutable)
+            await campaigns.mark_skipped(conn, unroutable, "no_route")
+            where = campaigns.without_ids(where, unroutable, conn.dialect.name)
         pending = campaigns.not_launched(where)
         plans = [
             _launch_plan(
@@ -372,6 +398,23 @@ async def launch(
         {"updated_at": now, "scheduled_at": body.scheduled_at or campaign.scheduled_at},
     )
     return report
+
+
+async def _unroutable(
+    conn: AsyncConnection, principal: Principal, where: Where, carriers: tuple[str, ...]
+) -> list[str]:
+    """The not_launched orders of ``where`` that routing refuses (live keys only: a test
+    key's calls are always simulated), by caller ID."""
+    if principal.mode == "test":
+        return []
+    refused: list[str] = []
+    by_line: dict[str, list[tuple[str, str]]] = {}
+    for order_id, to_number, from_number in await campaigns.real_numbers(conn, where):
+        by_line.setdefault(from_number, []).append((order_id, to_number))
+    for line, orders in by_line.items():
+        router = await router_for(conn, principal, carriers, line)
+        refused += [order_id for order_id, number in orders if router.refusal(number)]
+    return refused
 
 
 PAUSABLE = (OrderStatus.SCHEDULED, OrderStatus.QUEUED_FOR_CALLING, OrderStatus.CALLING)

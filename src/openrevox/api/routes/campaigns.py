@@ -72,7 +72,9 @@ async def create_campaign(
     request: Request, body: CampaignCreate, principal: Auth, services: Services
 ) -> JSON:
     async with services.db.read() as conn:  # the checks, before the write transaction
-        checked = await service.check_create(conn, principal, body)
+        checked = await service.check_create(
+            conn, principal, body, carriers=services.settings.carriers
+        )
     now = services.clock.now()
     async with services.db.transaction() as conn:
         campaign_id, legacy_launch = await service.create(conn, principal, body, checked, now)
@@ -81,7 +83,9 @@ async def create_campaign(
             everything = LaunchIn(
                 mode="ai_first", selection=Selection(), scheduled_at=body.scheduled_at
             )
-            await service.launch(conn, principal, campaign_id, everything, now)
+            await service.launch(
+                conn, principal, campaign_id, everything, now, carriers=services.settings.carriers
+            )
         payload = {"campaign": await _one(conn, principal, campaign_id)}
     return JSON(payload)
 
@@ -133,8 +137,9 @@ async def import_campaign(
     # The checks (CPU) before the write transaction: it holds the lock for the inserts only.
     async with services.db.read() as conn:
         prepared = await campaign_import.prepare_new(
-            conn, principal, name=name, assistant_id=assistant_id, raw=contacts
-        )
+            conn, principal, name=name, assistant_id=assistant_id, raw=contacts,
+            carriers=services.settings.carriers,
+        )  # fmt: skip
     now = services.clock.now()
     async with services.db.transaction() as conn:
         campaign = await campaign_import.create_campaign(
@@ -144,7 +149,9 @@ async def import_campaign(
         report = await campaign_import.write_all(conn, principal, campaign, prepared, now)
         if launch:
             everything = LaunchIn(mode="ai_first", selection=Selection())
-            await service.launch(conn, principal, campaign.id, everything, now)
+            await service.launch(
+                conn, principal, campaign.id, everything, now, carriers=services.settings.carriers
+            )
         payload = {"campaign": await _one(conn, principal, campaign.id), **report.wire()}
     return JSON(payload)
 
@@ -160,7 +167,9 @@ async def add_campaign_rows(
     contacts = await _contacts_from(request)
     async with services.db.read() as conn:  # the checks, before the write transaction
         campaign = await service.get_or_404(conn, principal, campaign_id)
-        prepared = await campaign_import.prepare(conn, principal, campaign, contacts)
+        prepared = await campaign_import.prepare(
+            conn, principal, campaign, contacts, carriers=services.settings.carriers
+        )
     now = services.clock.now()
     async with services.db.transaction() as conn:
         campaign = await service.get_or_404(conn, principal, campaign_id, lock=True)
@@ -232,7 +241,10 @@ async def launch_calls(
     campaign_id: str, body: LaunchIn, principal: Auth, services: Services
 ) -> JSON:
     async with services.db.transaction() as conn:
-        report = await service.launch(conn, principal, campaign_id, body, services.clock.now())
+        report = await service.launch(
+            conn, principal, campaign_id, body, services.clock.now(),
+            carriers=services.settings.carriers,
+        )  # fmt: skip
     return JSON(
         {
             "launched": report.launched,
@@ -241,6 +253,7 @@ async def launch_calls(
                 "attempts_exhausted": report.attempts_exhausted,
                 "cancelled": report.cancelled,
                 "do_not_contact": report.do_not_contact,
+                "no_route": report.no_route,  # ours: routing refuses them (no carrier)
             },
             "session": None,
         }
@@ -256,6 +269,7 @@ async def launch_legacy(campaign_id: str, principal: Auth, services: Services) -
             campaign_id,
             LaunchIn(mode="ai_first", selection=Selection()),
             services.clock.now(),
+            carriers=services.settings.carriers,
         )
         payload = {"campaign": await _one(conn, principal, campaign_id)}
     return JSON(payload)

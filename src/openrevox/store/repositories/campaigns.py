@@ -337,6 +337,27 @@ def with_ids(where: Where, ids: list[str], dialect: str) -> Where:
     return [*where, in_list(call_orders.c.id, ids, dialect)]
 
 
+def without_ids(where: Where, ids: list[str], dialect: str) -> Where:
+    return [*where, sa.not_(in_list(call_orders.c.id, ids, dialect))]
+
+
+# The reserved fictional range +1 NPA 555 01XX as a LIKE pattern (domain.sandbox_numbers
+# checks it exactly): what is outside it may need a carrier.
+_FICTIONAL_LIKE = "+1___55501__"
+
+
+async def real_numbers(conn: AsyncConnection, where: Where) -> list[tuple[str, str, str]]:
+    """(id, to_phone_number, from_phone_number) of the not_launched orders of ``where``
+    whose number lies outside the reserved fictional range."""
+    o = call_orders.c
+    rows = await conn.execute(
+        sa.select(o.id, o.to_phone_number, o.from_phone_number).where(
+            *not_launched(where), sa.not_(o.to_phone_number.like(_FICTIONAL_LIKE))
+        )
+    )
+    return [(order_id, to, line) for order_id, to, line in rows]
+
+
 async def matching_text(conn: AsyncConnection, where: Where, text: str) -> list[str]:
     """Ids of the orders whose number and prompt variables, joined by spaces, contain
     ``text`` (case-insensitive, as Python lowercases)."""

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openrevox.domain.api_keys import Mode
-from openrevox.domain.sandbox_numbers import own_line_candidates
+from openrevox.domain.sandbox_numbers import is_fictional, own_line_candidates
 from openrevox.store.tables import phone_numbers
 
 
@@ -136,6 +136,18 @@ async def find_owned(
         .first()
     )
     return _record(row) if row else None
+
+
+async def line_provider(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode, number: str | None
+) -> str | None:
+    """The provider of one of the organization's numbers (routing: the carrier of the
+    caller ID); None for a sandbox line (the reserved range is never a carrier's) or a
+    number that is not its own."""
+    if number is None or is_fictional(number):
+        return None
+    owned = await find_owned(conn, organization_id=organization_id, mode=mode, phone_number=number)
+    return owned.provider if owned else None
 
 
 async def default_for(
