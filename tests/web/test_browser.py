@@ -33,7 +33,7 @@ from tests.webhooks.receiver import Receiver
 
 # Slow enough that a person (and this test) sees the call queued behind another, then
 # ringing and talking; fast enough to end in seconds.
-SIM_SPEED = 4.0
+SIM_SPEED = 2.0
 TIMEOUT_MS = 60_000
 EMAIL_SPOKEN = "alex.martin@example.com"  # what the sandbox person answers when asked
 

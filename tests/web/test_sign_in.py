@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -104,6 +104,24 @@ def test_sessions_are_stored_hashed_and_sign_out_ends_them(dashboard: LiveServer
         follow_redirects=False,
     )
     assert replayed.status_code == 303  # the old cookie signs nobody in
+
+
+def test_an_expired_session_signs_nobody_in(dashboard: LiveServer) -> None:
+    user = new_user(dashboard)
+    client = signed_in_client(dashboard, user)
+    assert client.get("/app/calls").status_code == 200
+
+    async def expire() -> None:
+        async with dashboard.app.state.services.db.transaction() as conn:
+            await conn.execute(
+                sa.update(web_sessions)
+                .where(web_sessions.c.user_id == user.user_id)
+                .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+
+    dashboard.run(expire())
+    answer = client.get("/app/calls", headers={"accept": "text/html"})
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/app/sign-in")
 
 
 def test_a_one_time_link_signs_in_once(dashboard: LiveServer) -> None:
