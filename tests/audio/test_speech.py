@@ -196,3 +196,26 @@ def test_interim_words_from_the_stt_barge_in_too() -> None:
 class UtteranceRecognitionText:
     async def transcribe(self, samples: Samples) -> str:
         return ""
+
+
+def test_a_local_synthesis_cancelled_mid_sentence_ends_its_reader_without_cancelling_it() -> None:
+    """Barge-in cancels the sentence being synthesized while the mouth waits for it: the
+    mouth's ``chunks`` loop ends, and the call's task (the agent's) goes on."""
+
+    async def scenario() -> tuple[int, bool]:
+        synthesis = local_speech(AGENT).synthesis()
+        await synthesis.push("This is a long sentence that takes a while to synthesize, surely.")
+        read: list[Samples] = []
+
+        async def reader() -> None:
+            async for chunk in synthesis.chunks():
+                read.append(chunk)
+
+        reading = asyncio.create_task(reader())
+        await asyncio.sleep(0)  # the reader waits on the sentence being synthesized
+        await synthesis.cancel()
+        await asyncio.wait_for(reading, 10)
+        return len(read), reading.cancelled()
+
+    chunks, cancelled = asyncio.run(scenario())
+    assert chunks == 0 and not cancelled

@@ -197,7 +197,15 @@ class _SentenceSynthesis:
             task = await self._queue.get()
             if task is None:
                 return
-            audio = await task
+            try:
+                audio = await task
+            except asyncio.CancelledError:
+                # ``cancel`` (barge-in) cancelled the sentence being synthesized: the
+                # synthesis ends; the task reading it was not cancelled and goes on.
+                current = asyncio.current_task()
+                if self._cancelled and not (current is not None and current.cancelling()):
+                    return
+                raise
             if self._cancelled:
                 return
             if self._ttfb_ms is None and self._pushed_at is not None:
