@@ -73,3 +73,21 @@ def test_a_person_answers_and_gives_their_details(
     events = [callback["event"] for callback in call.callbacks]
     assert events == ["initiated", "ringing", "answered", "completed"]
     assert time.monotonic() - started < 80
+
+
+def test_a_stream_dropped_mid_call_ends_the_attempt_and_the_order_retries(
+    twilio_org: TwilioOrg, fake_twilio: FakeTwilio
+) -> None:
+    fake_twilio.hints = agent_hints(assistant())
+    fake_twilio.drop_stream_after = 4.0  # the first call's socket dies; the second is fine
+    done = place(twilio_org, "00", attempts=2, structured_output_config=FIELDS)
+    first, second = sorted(done.call_attempts, key=lambda attempt: attempt.started_at)
+    assert first.status == "error" and first.end_reason == "connection_timeout"
+    assert first.ended_by == "system" and first.answered_at is not None
+    facts = first.model_extra["openrevox"]
+    assert facts["error_reason"] == "media_stream_lost"
+    assert facts["twilio"]["stream"] == "dropped"
+    first_call = fake_twilio.calls[facts["twilio"]["call_sid"]]
+    assert first_call.stream_end == "dropped" and first_call.status == "completed"
+    assert second.result == "human" and second.dial_error is None
+    assert len([row for row in fake_twilio.ledger if row["created"]]) == 2

@@ -159,7 +159,8 @@ class FakeTwilio(FakeProvider):
         self.drop_callbacks: set[str] = set()  # status events never sent
         self.duplicate_callbacks: set[str] = set()  # status events sent twice
         self.reorder_callbacks = False  # "ringing" is held back until after the next one
-        self.drop_stream_after: float | None = None  # the socket dies, no ``stop``
+        # The next stream's socket dies this many seconds in (no ``stop``); once.
+        self.drop_stream_after: float | None = None
         self.send_dtmf: str | None = None  # digits the callee presses once connected
 
     def reset(self) -> None:
@@ -478,8 +479,9 @@ class FakeTwilio(FakeProvider):
             }
             if self.send_dtmf:
                 outbox.put_nowait(json.dumps(wire.dtmf(next(sequence), stream_sid, self.send_dtmf)))
-            if self.drop_stream_after is not None:
-                tasks["drop"] = asyncio.create_task(asyncio.sleep(self.drop_stream_after))
+            drop, self.drop_stream_after = self.drop_stream_after, None
+            if drop is not None:
+                tasks["drop"] = asyncio.create_task(asyncio.sleep(drop))
             tasks["limit"] = asyncio.create_task(asyncio.sleep(call.time_limit))
             watched = {tasks[name] for name in ("receiver", "hung_up", "rest", "limit")}
             if "drop" in tasks:

@@ -310,7 +310,7 @@ class TwilioCarrier:
             dial.answered_at = self.now()
         await dial.events.answered(dial.answered_at)
         line = CarrierLine.open(stream, request.assistant, self.speech)
-        stream.receiver = line.audio.side
+        stream.attach(line.audio.side)
         transcript = Transcript(dial.events.transcript_changed)
         try:
             await line.connect()

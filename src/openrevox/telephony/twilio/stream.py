@@ -73,6 +73,13 @@ class TwilioStream:
         self.frames_out = 0
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
 
+    def attach(self, receiver: Receiver) -> None:
+        """Deliver what arrives to ``receiver`` from now on (a stream that already
+        closed delivers its hang-up at once: the agent must not wait for it)."""
+        self.receiver = receiver
+        if self.closed.is_set():
+            receiver.receive_event(Hangup())
+
     # -- Port: our side's audio and events --
 
     def send_audio(self, frame: bytes) -> None:
