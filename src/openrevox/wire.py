@@ -1,9 +1,9 @@
 """Objects as the wire shows them: every key of the contract, null where empty.
 
-The one rendering of the wire objects, used by the API, webhooks and the simulated
-network's reports alike. It imports ``domain`` only (the layering contract,
-docs/architecture.md): the records it renders are described by the protocols below,
-which the store's records (``store.repositories``) satisfy.
+The one rendering of the wire objects (call, attempt, assistant, campaign, user), used
+by the API, the webhooks and the services alike. It imports ``domain`` only (the
+layering contract, docs/architecture.md): the records it renders are described by the
+protocols below, which the store's records (``store.repositories``) satisfy.
 """
 
 from __future__ import annotations
