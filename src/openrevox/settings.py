@@ -32,6 +32,17 @@ def _fidelity(value: str) -> str:
 
 
 TELEPHONY_CHOICES = ("sim", "twilio")
+STT_PROVIDERS = ("soniox", "deepgram", "openai", "local")
+TTS_FALLBACKS = ("local", "openai")
+
+
+def _one_of(name: str, value: str | None, choices: tuple[str, ...]) -> str | None:
+    if value is None or not value.strip():
+        return None
+    choice = value.strip().lower()
+    if choice not in choices:
+        raise ValueError(f"OPENREVOX_{name} must be one of {', '.join(choices)}, not {value!r}")
+    return choice
 
 
 def _telephony(value: str) -> str:
@@ -125,6 +136,17 @@ class Settings:
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
     soniox_api_key: str | None = None
     soniox_base_url: str = "wss://stt-rt.soniox.com"
+    elevenlabs_tts_model: str = "eleven_flash_v2_5"
+    deepgram_api_key: str | None = None
+    deepgram_base_url: str = "wss://api.deepgram.com"
+    deepgram_model: str = "nova-3"
+    openai_speech_base_url: str | None = None  # any OpenAI-compatible speech server
+    openai_speech_api_key: str | None = None
+    openai_tts_model: str = "tts-1"
+    openai_tts_voice: str = "alloy"
+    openai_stt_model: str = "whisper-1"
+    stt_provider: str | None = None  # unset: Soniox when it has a key, else local
+    tts_fallback: str = "local"
     extra: dict[str, str] = field(default_factory=dict)
     blob_store: str = "local"  # local | s3
     s3_bucket: str | None = None
@@ -216,6 +238,17 @@ class Settings:
             elevenlabs_base_url=_env("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io") or "",
             soniox_api_key=_env("SONIOX_API_KEY"),
             soniox_base_url=_env("SONIOX_BASE_URL", "wss://stt-rt.soniox.com") or "",
+            elevenlabs_tts_model=_env("ELEVENLABS_TTS_MODEL", "eleven_flash_v2_5") or "",
+            deepgram_api_key=_env("DEEPGRAM_API_KEY"),
+            deepgram_base_url=_env("DEEPGRAM_BASE_URL", "wss://api.deepgram.com") or "",
+            deepgram_model=_env("DEEPGRAM_MODEL", "nova-3") or "nova-3",
+            openai_speech_base_url=_env("OPENAI_SPEECH_BASE_URL"),
+            openai_speech_api_key=_env("OPENAI_SPEECH_API_KEY"),
+            openai_tts_model=_env("OPENAI_TTS_MODEL", "tts-1") or "tts-1",
+            openai_tts_voice=_env("OPENAI_TTS_VOICE", "alloy") or "alloy",
+            openai_stt_model=_env("OPENAI_STT_MODEL", "whisper-1") or "whisper-1",
+            stt_provider=_one_of("STT_PROVIDER", _env("STT_PROVIDER"), STT_PROVIDERS),
+            tts_fallback=_one_of("TTS_FALLBACK", _env("TTS_FALLBACK"), TTS_FALLBACKS) or "local",
             blob_store=(_env("BLOB_STORE", "local") or "local").lower(),
             s3_bucket=_env("S3_BUCKET"),
             s3_endpoint_url=_env("S3_ENDPOINT_URL"),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.audio.fake_cartesia_tts import FakeCartesiaTTS
+from tests.audio.fake_elevenlabs_tts import FakeElevenLabsTTS
 from tests.audio.fake_soniox_stt import FakeSonioxSTT
 
 
@@ -35,3 +36,16 @@ def fake_cartesia_tts(cartesia_tts_server: FakeCartesiaTTS) -> FakeCartesiaTTS:
 def fake_soniox(soniox_stt_server: FakeSonioxSTT) -> FakeSonioxSTT:
     soniox_stt_server.reset()
     return soniox_stt_server
+
+
+@pytest.fixture(scope="session")
+def elevenlabs_tts_server() -> Iterator[FakeElevenLabsTTS]:
+    server = FakeElevenLabsTTS().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_elevenlabs_tts(elevenlabs_tts_server: FakeElevenLabsTTS) -> FakeElevenLabsTTS:
+    elevenlabs_tts_server.reset()
+    return elevenlabs_tts_server

@@ -122,5 +122,18 @@ def speech_factory(settings: Settings) -> SpeechFactory:
             cartesia_base_url=settings.cartesia_base_url,
             soniox_api_key=settings.soniox_api_key,
             soniox_base_url=settings.soniox_base_url,
+            elevenlabs_api_key=settings.elevenlabs_api_key,
+            elevenlabs_base_url=settings.elevenlabs_base_url,
+            elevenlabs_tts_model=settings.elevenlabs_tts_model,
+            deepgram_api_key=settings.deepgram_api_key,
+            deepgram_base_url=settings.deepgram_base_url,
+            deepgram_model=settings.deepgram_model,
+            openai_speech_base_url=settings.openai_speech_base_url,
+            openai_speech_api_key=settings.openai_speech_api_key,
+            openai_tts_model=settings.openai_tts_model,
+            openai_tts_voice=settings.openai_tts_voice,
+            openai_stt_model=settings.openai_stt_model,
+            stt_provider=settings.stt_provider,
+            tts_fallback=settings.tts_fallback,
         )
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from openrevox.audio.providers import SpeechKeys, build, choose
 from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
+from openrevox.audio.providers.elevenlabs.tts import ElevenLabsSpeech
 from openrevox.audio.providers.soniox.stt import SonioxRecognition
 
 KEYS = SpeechKeys(cartesia_api_key="ck", soniox_api_key="sk")
@@ -30,10 +33,14 @@ def test_without_keys_or_for_other_voices_the_local_kit_serves_and_says_why() ->
         "tts": {"provider": "local", "fallback_reason": "no OPENREVOX_CARTESIA_API_KEY"},
         "stt": {"provider": "local", "fallback_reason": "no OPENREVOX_SONIOX_API_KEY"},
     }
-    for provider in ("elevenlabs", "gradium"):
-        plan = choose({"voice": {"provider": provider, "id": "x"}}, KEYS)
-        assert plan.tts == "local" and "not served yet" in plan.record["tts"]["fallback_reason"]
-        assert plan.stt == "soniox"
+    plan = choose({"voice": {"provider": "elevenlabs", "id": "x"}}, KEYS)
+    assert plan.record["tts"] == {
+        "provider": "local",
+        "fallback_reason": "no OPENREVOX_ELEVENLABS_API_KEY",
+    }
+    plan = choose({"voice": {"provider": "gradium", "id": "x"}}, KEYS)
+    assert plan.tts == "local" and "Gradium" in plan.record["tts"]["fallback_reason"]
+    assert plan.stt == "soniox"
 
 
 def test_build_clamps_the_voice_into_cartesias_ranges() -> None:
@@ -45,3 +52,61 @@ def test_build_clamps_the_voice_into_cartesias_ranges() -> None:
     assert speech.tts.request["generation_config"] == {"speed": 1.5, "volume": 2.0}
     assert speech.tts.request["pronunciation_dict_id"] == "pd"
     assert speech.stt.config.model == "stt-rt-v5"
+
+
+ELEVEN = {"provider": "elevenlabs", "id": "21m00Tcm4TlvDq8ikWAM", "speed": 1.2, "volume": 0.2}
+ALL_KEYS = SpeechKeys(
+    cartesia_api_key="ck",
+    soniox_api_key="sk",
+    elevenlabs_api_key="ek",
+    deepgram_api_key="dk",
+    openai_speech_base_url="http://speaches:8000/v1",
+)
+
+
+def test_an_elevenlabs_voice_with_its_key_is_served_by_elevenlabs_with_the_server_model() -> None:
+    plan = choose({"voice": ELEVEN}, ALL_KEYS)
+    assert plan.record["tts"] == {
+        "provider": "elevenlabs",
+        "model": "eleven_flash_v2_5",
+        "voice_id": "21m00Tcm4TlvDq8ikWAM",
+    }
+    speech = build({"voice": ELEVEN}, ALL_KEYS)
+    assert isinstance(speech.tts, ElevenLabsSpeech)
+    assert speech.tts.voice_settings["speed"] == 1.2 and speech.tts.volume == 0.5
+
+
+def test_the_stt_is_the_one_openrevox_stt_provider_names_when_it_is_configured() -> None:
+    def stt(keys: SpeechKeys) -> dict[str, object]:
+        return dict(choose({"voice": CARTESIA, "stt_model": "stt-rt-v4"}, keys).record["stt"])
+
+    assert stt(replace(ALL_KEYS, stt_provider=None)) == {"provider": "soniox", "model": "stt-rt-v4"}
+    assert stt(replace(ALL_KEYS, stt_provider="deepgram")) == {
+        "provider": "deepgram",
+        "model": "nova-3",
+    }
+    assert stt(replace(ALL_KEYS, stt_provider="openai")) == {
+        "provider": "openai",
+        "model": "whisper-1",
+    }
+    assert stt(replace(ALL_KEYS, stt_provider="local")) == {"provider": "local"}
+    assert stt(SpeechKeys(stt_provider="deepgram")) == {
+        "provider": "local",
+        "fallback_reason": "no OPENREVOX_DEEPGRAM_API_KEY",
+    }
+    assert stt(SpeechKeys(stt_provider="openai"))["fallback_reason"] == (
+        "no OPENREVOX_OPENAI_SPEECH_BASE_URL"
+    )
+
+
+def test_the_tts_fallback_serves_gradium_voices_and_voices_without_their_key() -> None:
+    keys = replace(ALL_KEYS, tts_fallback="openai", elevenlabs_api_key=None)
+    for voice in ({"provider": "gradium", "id": "g"}, ELEVEN):
+        tts = choose({"voice": voice}, keys).record["tts"]
+        assert tts["provider"] == "openai" and tts["model"] == "tts-1"
+        assert tts["voice_id"] == "alloy" and tts["fallback_reason"]
+    assert choose({"voice": CARTESIA}, keys).record["tts"]["provider"] == "cartesia"
+    unset = replace(keys, openai_speech_base_url=None)
+    tts = choose({"voice": ELEVEN}, unset).record["tts"]
+    assert tts["provider"] == "local"
+    assert "OPENREVOX_OPENAI_SPEECH_BASE_URL" in tts["fallback_reason"]

@@ -2,11 +2,15 @@
 
 ``choose`` is a pure function of the assistant and the keys configured: the assistant's
 ``voice`` picks the TTS (``provider: cartesia`` with a Cartesia key: Cartesia with
-``model``, ``speed``, ``volume`` and ``cartesia_dictionary_pronunciation_id``), a Soniox
-key the STT (``stt_model``, the newest when omitted, with ``stt_context``). Anything
-else falls back to the bundled local kit (Piper, pocketsphinx), and the reason is
-recorded: the attempt's ``openrevox.speech`` says which provider served each side and
-why (docs/speech.md).
+``model``, ``speed``, ``volume`` and ``cartesia_dictionary_pronunciation_id``;
+``provider: elevenlabs`` with an ElevenLabs key: ElevenLabs with ``speed`` and
+``volume``); a voice whose provider has no key, or a Gradium voice, is served by
+``OPENREVOX_TTS_FALLBACK`` (the local kit, or an OpenAI-compatible speech server). The
+contract cannot name an STT other than Soniox (``stt_model`` is Soniox's enum), so
+``OPENREVOX_STT_PROVIDER`` picks it (soniox, deepgram, openai, local; unset: Soniox
+when it has a key). Whatever cannot be served falls back to the bundled local kit
+(Piper, pocketsphinx), and the reason is recorded: the attempt's ``openrevox.speech``
+says which provider served each side and why (docs/speech.md).
 """
 
 from __future__ import annotations
@@ -15,12 +19,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openrevox.audio.speech import LOCAL, CallSpeech, SpeechFactory
+from openrevox.audio.speech import (
+    LOCAL,
+    CallSpeech,
+    SpeechFactory,
+    SpeechToText,
+    TextToSpeech,
+)
 
 NEWEST_STT_MODEL = "stt-rt-v5"
 DEFAULT_TTS_MODEL = "sonic-3"
 CARTESIA_BASE_URL = "https://api.cartesia.ai"
 SONIOX_BASE_URL = "wss://stt-rt.soniox.com"
+ELEVENLABS_BASE_URL = "https://api.elevenlabs.io"
+DEEPGRAM_BASE_URL = "wss://api.deepgram.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +43,19 @@ class SpeechKeys:
     cartesia_base_url: str = CARTESIA_BASE_URL
     soniox_api_key: str | None = None
     soniox_base_url: str = SONIOX_BASE_URL
+    elevenlabs_api_key: str | None = None
+    elevenlabs_base_url: str = ELEVENLABS_BASE_URL
+    elevenlabs_tts_model: str = "eleven_flash_v2_5"
+    deepgram_api_key: str | None = None
+    deepgram_base_url: str = DEEPGRAM_BASE_URL
+    deepgram_model: str = "nova-3"
+    openai_speech_base_url: str | None = None
+    openai_speech_api_key: str | None = None
+    openai_tts_model: str = "tts-1"
+    openai_tts_voice: str = "alloy"
+    openai_stt_model: str = "whisper-1"
+    stt_provider: str | None = None  # soniox | deepgram | openai | local; None: Soniox if keyed
+    tts_fallback: str = LOCAL  # local | openai
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,28 +68,58 @@ class SpeechPlan:
 
 
 def choose(assistant: Mapping[str, Any], keys: SpeechKeys) -> SpeechPlan:
-    voice = assistant.get("voice") or {}
+    tts = _tts(assistant.get("voice") or {}, keys)
+    stt = _stt(assistant, keys)
+    return SpeechPlan(str(tts["provider"]), str(stt["provider"]), {"tts": tts, "stt": stt})
+
+
+def _tts(voice: Mapping[str, Any], keys: SpeechKeys) -> dict[str, Any]:
     provider = str(voice.get("provider") or "")
-    tts: dict[str, Any]
     if provider == "cartesia" and keys.cartesia_api_key and voice.get("id"):
-        tts = {
+        return {
             "provider": "cartesia",
             "model": voice.get("model") or DEFAULT_TTS_MODEL,
             "voice_id": voice["id"],
         }
-    else:
-        reason = {
-            "cartesia": "no OPENREVOX_CARTESIA_API_KEY",
-            "elevenlabs": "ElevenLabs voices are not served yet",
-            "gradium": "Gradium voices are not served yet",
-        }.get(provider, "no voice provider")
-        tts = {"provider": LOCAL, "fallback_reason": reason}
-    stt: dict[str, Any]
-    if keys.soniox_api_key:
-        stt = {"provider": "soniox", "model": assistant.get("stt_model") or NEWEST_STT_MODEL}
-    else:
-        stt = {"provider": LOCAL, "fallback_reason": "no OPENREVOX_SONIOX_API_KEY"}
-    return SpeechPlan(str(tts["provider"]), str(stt["provider"]), {"tts": tts, "stt": stt})
+    if provider == "elevenlabs" and keys.elevenlabs_api_key and voice.get("id"):
+        return {
+            "provider": "elevenlabs",
+            "model": keys.elevenlabs_tts_model,
+            "voice_id": voice["id"],
+        }
+    reason = {
+        "cartesia": "no OPENREVOX_CARTESIA_API_KEY",
+        "elevenlabs": "no OPENREVOX_ELEVENLABS_API_KEY",
+        "gradium": "Gradium voices are not served",
+    }.get(provider, "no voice provider")
+    if keys.tts_fallback == "openai":
+        if keys.openai_speech_base_url:
+            return {
+                "provider": "openai",
+                "model": keys.openai_tts_model,
+                "voice_id": keys.openai_tts_voice,
+                "fallback_reason": reason,
+            }
+        reason += "; no OPENREVOX_OPENAI_SPEECH_BASE_URL for OPENREVOX_TTS_FALLBACK=openai"
+    return {"provider": LOCAL, "fallback_reason": reason}
+
+
+def _stt(assistant: Mapping[str, Any], keys: SpeechKeys) -> dict[str, Any]:
+    wanted = keys.stt_provider or "soniox"
+    if wanted == "soniox" and keys.soniox_api_key:
+        return {"provider": "soniox", "model": assistant.get("stt_model") or NEWEST_STT_MODEL}
+    if wanted == "deepgram" and keys.deepgram_api_key:
+        return {"provider": "deepgram", "model": keys.deepgram_model}
+    if wanted == "openai" and keys.openai_speech_base_url:
+        return {"provider": "openai", "model": keys.openai_stt_model}
+    if wanted == LOCAL:
+        return {"provider": LOCAL}
+    missing = {
+        "soniox": "OPENREVOX_SONIOX_API_KEY",
+        "deepgram": "OPENREVOX_DEEPGRAM_API_KEY",
+        "openai": "OPENREVOX_OPENAI_SPEECH_BASE_URL",
+    }[wanted]
+    return {"provider": LOCAL, "fallback_reason": f"no {missing}"}
 
 
 def build(assistant: Mapping[str, Any], keys: SpeechKeys) -> CallSpeech:
@@ -74,7 +129,8 @@ def build(assistant: Mapping[str, Any], keys: SpeechKeys) -> CallSpeech:
     from openrevox.audio.tts import voice_speed
 
     plan = choose(assistant, keys)
-    tts = stt = None
+    tts: TextToSpeech | None = None
+    stt: SpeechToText | None = None
     if plan.tts == "cartesia" and keys.cartesia_api_key:
         voice = assistant.get("voice") or {}
         tts = CartesiaSpeech(
@@ -86,6 +142,18 @@ def build(assistant: Mapping[str, Any], keys: SpeechKeys) -> CallSpeech:
             volume=_volume(voice.get("volume")),
             pronunciation_dict_id=assistant.get("cartesia_dictionary_pronunciation_id"),
         )
+    if plan.tts == "elevenlabs" and keys.elevenlabs_api_key:
+        from openrevox.audio.providers.elevenlabs.tts import ElevenLabsSpeech
+
+        voice = assistant.get("voice") or {}
+        tts = ElevenLabsSpeech(
+            api_key=keys.elevenlabs_api_key,
+            base_url=keys.elevenlabs_base_url,
+            voice_id=str(voice["id"]),
+            model=str(plan.record["tts"]["model"]),
+            speed=voice_speed(voice) if voice.get("speed") is not None else None,
+            volume=_volume(voice.get("volume")),
+        )
     if plan.stt == "soniox" and keys.soniox_api_key:
         stt = SonioxRecognition(
             api_key=keys.soniox_api_key,
@@ -93,7 +161,16 @@ def build(assistant: Mapping[str, Any], keys: SpeechKeys) -> CallSpeech:
             model=str(plan.record["stt"]["model"]),
             context=soniox_context(assistant.get("stt_context")),
         )
-    return CallSpeech(stt=stt, tts=tts, record=plan.record)
+    record = plan.record
+    # Planned but not built here yet (Deepgram, OpenAI-compatible): the local kit serves.
+    for side, built in (("tts", tts), ("stt", stt)):
+        if built is None and record[side]["provider"] != LOCAL:
+            provider = record[side]["provider"]
+            record = {
+                **record,
+                side: {"provider": LOCAL, "fallback_reason": f"{provider} not served yet"},
+            }
+    return CallSpeech(stt=stt, tts=tts, record=record)
 
 
 def _volume(value: Any) -> float | None:

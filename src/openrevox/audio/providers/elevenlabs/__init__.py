@@ -1,0 +1,1 @@
+"""ElevenLabs TTS over its multi-context websocket."""

@@ -1,0 +1,307 @@
+"""ElevenLabs TTS over its multi-context websocket
+(``/v1/text-to-speech/{voice_id}/multi-stream-input``), one connection per call.
+
+Each ``say`` is one ElevenLabs context: opened with a single space and the voice
+settings (``stability``, ``similarity_boost``, ``speed`` in ElevenLabs' 0.7-1.2), each
+sentence then sent with ``flush: true`` so it is generated at once; the audio is asked
+for as ``ulaw_8000``, what the phone line carries, so nothing is resampled. Every audio
+message carries its ``alignment`` (characters with start times and durations,
+relative to that chunk): the words and their times are rebuilt from it, and they say
+what was really spoken when the callee cuts in. The synthesis is over when the
+alignment has covered every character sent (or ElevenLabs says ``isFinal``); the
+context is then closed. A barge-in sends ``close_context`` for that context only: the
+connection stays up for the next utterance. ElevenLabs has no volume setting: the
+assistant's ``volume`` is applied to the decoded samples.
+
+A small client over ``websockets``: the official ``elevenlabs`` SDK (which the tests use
+to check the fake's messages) has no client for the multi-context websocket, only a
+blocking one for the single-context ``stream-input``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Final
+from urllib.parse import quote, urlencode
+
+import numpy as np
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from openrevox.audio.codec import RATE, Samples, ulaw_decode
+from openrevox.audio.speech import SpeechFault, Synthesis, WordTime
+
+DEFAULT_MODEL: Final = "eleven_flash_v2_5"
+OUTPUT_FORMAT: Final = "ulaw_8000"
+SPEED_RANGE: Final = (0.7, 1.2)
+CONNECT_TIMEOUT: Final = 5.0
+END_IDLE: Final = 2.0  # ended, audio begun, text not all aligned, silent this long: done
+_CLOSED: Final = object()
+
+
+def websocket_url(base_url: str, voice_id: str, model: str) -> str:
+    """The multi-context websocket under an ElevenLabs base URL
+    (``https://api.elevenlabs.io``)."""
+    base = base_url.rstrip("/")
+    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
+        if base.startswith(http):
+            base = ws + base[len(http) :]
+    query = urlencode({"model_id": model, "output_format": OUTPUT_FORMAT, "auto_mode": "true"})
+    return f"{base}/v1/text-to-speech/{quote(voice_id, safe='')}/multi-stream-input?{query}"
+
+
+def voice_settings(
+    speed: float | None, stability: float = 0.5, similarity_boost: float = 0.75
+) -> dict[str, float]:
+    settings = {"stability": stability, "similarity_boost": similarity_boost}
+    if speed is not None:
+        settings["speed"] = min(max(float(speed), SPEED_RANGE[0]), SPEED_RANGE[1])
+    return settings
+
+
+class ElevenLabsSpeech:
+    """A call's ``TextToSpeech`` on ElevenLabs."""
+
+    name = "elevenlabs"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        voice_id: str,
+        model: str = DEFAULT_MODEL,
+        speed: float | None = None,
+        volume: float | None = None,
+        stability: float = 0.5,
+        similarity_boost: float = 0.75,
+    ) -> None:
+        self._api_key = api_key
+        self._url = websocket_url(base_url, voice_id, model)
+        self.voice_settings = voice_settings(speed, stability, similarity_boost)
+        self.volume = volume
+        self._connection: ClientConnection | None = None
+        self._contexts: dict[str, asyncio.Queue[Any]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._fault: SpeechFault | None = None
+
+    async def start(self) -> None:
+        try:
+            self._connection = await websockets.connect(
+                self._url,
+                additional_headers={"xi-api-key": self._api_key},
+                open_timeout=CONNECT_TIMEOUT,
+                max_size=None,
+            )
+        except InvalidStatus as error:
+            status = error.response.status_code
+            raise SpeechFault(
+                "tts_unreachable", f"ElevenLabs refused the connection: HTTP {status}"
+            ) from error
+        except (OSError, TimeoutError, websockets.WebSocketException) as error:
+            raise SpeechFault(
+                "tts_unreachable", f"ElevenLabs: {type(error).__name__}: {error}"
+            ) from error
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self._connection is not None
+        try:
+            async for raw in self._connection:
+                message = json.loads(raw)
+                if message.get("error") and self._fault is None:
+                    detail = message.get("message") or message.get("error")
+                    self._fault = SpeechFault("tts_error", f"ElevenLabs: {detail}")
+                context = message.get("contextId") or message.get("context_id")
+                queue = self._contexts.get(str(context))
+                if queue is not None:
+                    queue.put_nowait(message)
+            code, reason = self._connection.close_code, self._connection.close_reason
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else 1006
+            reason = closed.rcvd.reason if closed.rcvd else ""
+        if self._fault is None:
+            self._fault = SpeechFault(
+                "tts_disconnected", f"ElevenLabs closed the connection ({code} {reason})".strip()
+            )
+        for queue in self._contexts.values():
+            queue.put_nowait(_CLOSED)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self._fault is not None:
+            raise self._fault
+        if self._connection is None:
+            raise SpeechFault("tts_unreachable", "not connected")
+        try:
+            await self._connection.send(json.dumps(message))
+        except ConnectionClosed as closed:
+            raise SpeechFault(
+                "tts_disconnected", f"ElevenLabs closed the connection ({closed.code})"
+            ) from closed
+
+    def open_context(self) -> tuple[str, asyncio.Queue[Any]]:
+        context_id = uuid.uuid4().hex
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        if self._fault is not None:
+            queue.put_nowait(_CLOSED)
+        self._contexts[context_id] = queue
+        return context_id, queue
+
+    def close_context(self, context_id: str) -> None:
+        self._contexts.pop(context_id, None)
+
+    @property
+    def fault(self) -> SpeechFault | None:
+        return self._fault
+
+    def synthesis(self) -> Synthesis:
+        return _ElevenLabsSynthesis(self)
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.send(json.dumps({"close_socket": True}))
+            with contextlib.suppress(Exception):
+                await connection.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+
+
+class _ElevenLabsSynthesis:
+    def __init__(self, speech: ElevenLabsSpeech) -> None:
+        self._speech = speech
+        self._context_id, self._queue = speech.open_context()
+        self._loop = asyncio.get_running_loop()
+        self._pushed_at: float | None = None
+        self._ttfb_ms: float | None = None
+        self._chars: list[tuple[str, float, float]] = []  # (char, start, end) in seconds
+        self._sent_chars = 0  # non-blank characters pushed
+        self._played = 0  # samples received so far: the next chunk's start
+        self._opened = False
+        self._ended = False
+        self._cancelled = False
+
+    async def push(self, text: str) -> None:
+        if self._cancelled or self._ended or not text.strip():
+            return
+        if self._pushed_at is None:
+            self._pushed_at = self._loop.time()
+        if not self._opened:
+            self._opened = True
+            await self._speech.send(
+                {
+                    "text": " ",
+                    "context_id": self._context_id,
+                    "voice_settings": self._speech.voice_settings,
+                }
+            )
+        text = text.strip() + " "  # ElevenLabs wants each piece to end with a space
+        self._sent_chars += sum(1 for char in text if not char.isspace())
+        await self._speech.send({"text": text, "context_id": self._context_id, "flush": True})
+
+    async def end(self) -> None:
+        if self._cancelled or self._ended:
+            return
+        self._ended = True
+        if not self._opened:
+            self._queue.put_nowait(None)  # nothing was said
+            return
+        # Wake the reader: the whole text may already be aligned.
+        self._queue.put_nowait({})
+
+    def _aligned(self) -> int:
+        return sum(1 for char, _, _ in self._chars if not char.isspace())
+
+    async def chunks(self) -> AsyncIterator[Samples]:
+        try:
+            while not self._cancelled:
+                if self._ended and self._opened and self._aligned() >= self._sent_chars:
+                    return
+                if self._ended and self._ttfb_ms is not None:
+                    try:
+                        message = await asyncio.wait_for(self._queue.get(), END_IDLE)
+                    except TimeoutError:
+                        return
+                else:
+                    message = await self._queue.get()
+                if message is None:  # cancelled, or nothing to say
+                    return
+                if message is _CLOSED or message.get("error"):
+                    raise self._speech.fault or SpeechFault("tts_disconnected")
+                audio = message.get("audio")
+                if audio:
+                    if self._ttfb_ms is None and self._pushed_at is not None:
+                        self._ttfb_ms = (self._loop.time() - self._pushed_at) * 1000
+                    samples = ulaw_decode(base64.b64decode(audio))
+                    self._align(message.get("alignment"))
+                    self._played += len(samples)
+                    if self._speech.volume is not None and self._speech.volume != 1.0:
+                        scaled = samples.astype(np.float64) * self._speech.volume
+                        samples = np.clip(scaled, -32768, 32767).astype(np.int16)
+                    yield samples
+                if message.get("isFinal") or message.get("is_final"):
+                    return
+        finally:
+            if not self._cancelled:
+                self._speech.close_context(self._context_id)
+                if self._opened and self._speech.fault is None:
+                    with contextlib.suppress(SpeechFault):
+                        await self._speech.send(
+                            {"context_id": self._context_id, "close_context": True}
+                        )
+
+    def _align(self, alignment: Any) -> None:
+        """Characters timed relative to their chunk, made relative to the synthesis."""
+        if not isinstance(alignment, dict):
+            return
+        offset = self._played / RATE
+        for char, start, duration in zip(
+            alignment.get("chars") or [],
+            alignment.get("charStartTimesMs") or [],
+            alignment.get("charDurationsMs") or [],
+            strict=False,
+        ):
+            begin = offset + float(start) / 1000
+            self._chars.append((str(char), begin, begin + float(duration) / 1000))
+
+    async def cancel(self) -> None:
+        if self._cancelled:
+            return
+        self._cancelled = True
+        self._queue.put_nowait(None)
+        self._speech.close_context(self._context_id)
+        if self._opened:
+            with contextlib.suppress(SpeechFault):
+                await self._speech.send({"context_id": self._context_id, "close_context": True})
+
+    @property
+    def ttfb_ms(self) -> float | None:
+        return self._ttfb_ms
+
+    @property
+    def words(self) -> list[WordTime]:
+        """Words from the aligned characters; a word is complete once a blank follows
+        it, or when the whole text is aligned."""
+        words: list[WordTime] = []
+        text, start, end = "", 0.0, 0.0
+        for char, begin, finish in self._chars:
+            if char.isspace():
+                if text:
+                    words.append(WordTime(text, start, end))
+                text = ""
+                continue
+            if not text:
+                start = begin
+            text, end = text + char, finish
+        if text and self._aligned() >= self._sent_chars:
+            words.append(WordTime(text, start, end))
+        return words
