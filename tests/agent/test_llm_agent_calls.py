@@ -182,7 +182,11 @@ def test_20_voicemail_message_after_the_beep(llm_caller: revox.Revox) -> None:
     attempt = call(llm_caller, "20", voicemail_message="Please call Acme back.").call_attempts[0]
     assert attempt.result == "voicemail" and attempt.end_reason == "voicemail"
     contents = [e.content for e in attempt.transcript]
-    assert contents.index("[beep]") < contents.index("Please call Acme back.")
+    assert "Please call Acme back." in contents and "[beep]" not in contents
+    detection = (attempt.model_extra or {})["openrevox"]["answer_detection"]
+    assert detection["result"] == "voicemail"
+    (beep,) = detection["beeps"]  # a tone event, drawn from the call's seed
+    assert 400 <= beep["hz"] <= 2000 and 200 <= beep["ms"] <= 1500
 
 
 def test_21_voicemail_without_message_hangs_up(llm_caller: revox.Revox) -> None:

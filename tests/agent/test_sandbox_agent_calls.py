@@ -72,8 +72,8 @@ def test_02_unanswered_question_becomes_a_pending_faq(caller: revox.Revox) -> No
 def test_04_busy_person_asks_for_a_callback(caller: revox.Revox) -> None:
     done = call(caller, "04")
     attempt = done.call_attempts[0]
-    assert attempt.ended_by == "user" and attempt.result == "human"
-    assert done.outcome == "requested_callback_later"
+    assert attempt.ended_by == "user" and attempt.result == "human", attempt.transcript
+    assert done.outcome == "requested_callback_later", attempt.transcript
 
 
 def test_05_hangs_up_at_once(caller: revox.Revox) -> None:
@@ -117,7 +117,11 @@ def test_20_voicemail_message_after_the_beep(caller: revox.Revox) -> None:
     attempt = call(caller, "20", voicemail_message="Please call Acme back.").call_attempts[0]
     assert attempt.result == "voicemail" and attempt.end_reason == "voicemail"
     contents = [e.content for e in attempt.transcript]
-    assert contents.index("[beep]") < contents.index("Please call Acme back.")
+    assert "Please call Acme back." in contents and "[beep]" not in contents
+    detection = (attempt.model_extra or {})["openrevox"]["answer_detection"]
+    assert detection["result"] == "voicemail"
+    (beep,) = detection["beeps"]  # a tone event, drawn from the call's seed
+    assert 400 <= beep["hz"] <= 2000 and 200 <= beep["ms"] <= 1500
 
 
 def test_21_long_greeting_without_message_hangs_up_at_once(caller: revox.Revox) -> None:

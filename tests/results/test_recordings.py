@@ -170,9 +170,8 @@ def test_an_unanswered_attempt_has_no_recording(engine: LiveServer, caller: revo
 
 
 def test_concurrent_first_fetches_synthesise_once(engine: LiveServer, caller: revox.Revox) -> None:
-    """A voicemail (greeting, beep, message): four listeners at once."""
+    """A voicemail (greeting, message): four listeners at once."""
     attempt = place(caller, "+14155550120", voicemail_message=VOICEMAIL).call_attempts[0]
-    assert "[beep]" in [entry.content for entry in attempt.transcript]
     assert attempt.result == "voicemail" and attempt.recording_url
     made = recordings_of(engine).synthesized
     bodies: list[bytes] = []
@@ -189,11 +188,3 @@ def test_concurrent_first_fetches_synthesise_once(engine: LiveServer, caller: re
         thread.join()
     assert len(bodies) == 4 and len(set(bodies)) == 1
     assert recordings_of(engine).synthesized == made + 1
-    # The beep is a real 1 kHz tone on the callee's channel.
-    audio = decode(bodies[0])
-    window = int(audio.rate * 0.1)
-    best = max(
-        audio.tone_ratio(1, 1000.0, start, window)
-        for start in range(0, len(audio.samples) - window, window // 2)
-    )
-    assert best > 0.9

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from openrevox.agent.answering import answered
 from openrevox.agent.calendly import Calendly, CalendlyConnections, CalendlyError, spoken_time
 from openrevox.agent.instructions import system_prompt, tool_specs, transfer_numbers
 from openrevox.agent.llm.chat import ChatModel, LLMError, Message, Reply, TextDelta, ToolCall
@@ -36,7 +37,9 @@ from openrevox.telephony.base import (
 )
 
 SILENCE_TIMEOUT = 10.0  # seconds of silence before the agent gives up
-LISTEN_FIRST = 3.0  # seconds the agent listens after answer, to catch machines
+BEEP_WAIT = 4.0  # seconds a voicemail's beep may take after its greeting
+# The line's decisions that end the LLM's part: the answering_machine tool's kinds.
+_MACHINES = {"voicemail": "voicemail", "IVR": "ivr", "ios-screening-filter": "call_screening"}
 MAX_TOOL_ROUNDS = 6  # completions in one turn (tool results relayed in between)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 SILENCE_GOODBYE = "I can't hear you, so I'll let you go. Goodbye."
@@ -104,8 +107,7 @@ class _Call:
         if heard:
             self.transcript.append(TranscriptEntry(role="user", content=heard))
             self.messages.append({"role": "user", "content": heard})
-            if heard != "[beep]":
-                self.heard_person = True
+            self.heard_person = True
         return heard
 
     async def _wait_for_turn(self) -> bool:
@@ -128,7 +130,11 @@ class _Call:
         self.messages.append({"role": "assistant", "content": said})
         return True
 
-    def tool(self, call: ToolCall, output: str, *, error: bool = False) -> None:
+    def tool(self, call: ToolCall | None, output: str, *, error: bool = False) -> None:
+        """A tool's entry in the transcript (none when the line's answer detection,
+        not the model, acted: its decision is in the attempt's ``openrevox`` facts)."""
+        if call is None:
+            return
         self.transcript.append(
             TranscriptEntry(
                 role="tool",
@@ -246,7 +252,12 @@ class _Call:
         raise await self.hang_up(self.result(), "tool_end_call")
 
     async def _tool_answering_machine(self, call: ToolCall) -> tuple[str, bool]:
-        kind = str(call.arguments.get("kind") or "voicemail")
+        return await self.answering_machine(str(call.arguments.get("kind") or "voicemail"), call)
+
+    async def answering_machine(self, kind: str, call: ToolCall | None = None) -> tuple[str, bool]:
+        """A machine answered (the LLM's tool ``call``, or the line's answer detection):
+        leave the voicemail message after the beep, leave the menu, or introduce
+        ourselves to call screening; raises ``_Ended`` unless navigating a menu."""
         if kind == "ivr":
             if self.assistant.get("ivr_navigation_enabled"):
                 output = "navigate the menu with send_dtmf"
@@ -266,9 +277,9 @@ class _Call:
             self.tool(call, "voicemail: hanging up (no voicemail message)")
             raise await self.hang_up("voicemail", "voicemail")
         self.tool(call, "voicemail: leaving the message after the beep")
-        heard: str | None = ""
-        while heard is not None and "[beep]" not in heard:  # the tone, or silence after it
-            heard = await self.hear(SILENCE_TIMEOUT / 2)
+        while await self.hear(0.5) is not None:  # the rest of the greeting
+            pass
+        await self.line.heard_beep(BEEP_WAIT)
         self.heard_person = False
         await self.say_verbatim(str(message))
         raise await self.hang_up("voicemail", "voicemail")
@@ -414,10 +425,12 @@ class LLMAgent:
 
     async def _converse(self, call: _Call) -> None:
         assistant, line = call.assistant, call.line
-        await asyncio.sleep(
-            call.seconds(float(assistant.get("first_sentence_delay_ms") or 0) / 1000)
-        )
-        heard = await call.hear(LISTEN_FIRST)
+        decision = await answered(call.request, line, call.seconds)
+        heard = await call.hear(0.0)  # what was said so far, once the callee finished
+        call.heard_person = decision.label == "human"
+        kind = _MACHINES.get(decision.label)
+        if kind is not None and not (kind == "ivr" and assistant.get("ivr_navigation_enabled")):
+            await call.answering_machine(kind)
         if heard is None and line.callee_hung_up:
             raise _Ended(call.end(call.result(), "participant_removed", "user"))
         mode = assistant.get("first_sentence_mode") or "generated"

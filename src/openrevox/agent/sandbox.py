@@ -1,9 +1,12 @@
 """The sandbox agent: a deterministic dialogue policy for simulated calls (no LLM).
 
-It follows the assistant's first sentence, detects voicemail, IVR menus and call
-screening, asks for each structured-output field, answers from the FAQ, uses its tools
-(DTMF, transfer, Calendly booking, end call) by rule and ends politely. It is a real agent
-for the simulated network and for tests; it never replaces an LLM on a real line.
+It waits for the line's answer detection (``domain/answer_detection.py``: who answered,
+a person, a voicemail, an IVR menu or call screening) before its first sentence and acts
+on it (leaves the voicemail message after the beep, navigates or leaves the menu,
+introduces itself to call screening); then it follows the assistant's first sentence,
+asks for each structured-output field, answers from the FAQ, uses its tools (DTMF,
+transfer, Calendly booking, end call) by rule and ends politely. It is a real agent for
+the simulated network and for tests; it never replaces an LLM on a real line.
 
 One reply is one turn: what the agent has to say after the callee spoke (an FAQ answer,
 then the next question) is said as one utterance, so the callee answers once, to the
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from openrevox.agent import understanding as understand
+from openrevox.agent.answering import answered
 from openrevox.agent.calendly import CalendlyConnections
 from openrevox.agent.opening import generated_first_sentence
 from openrevox.agent.sandbox_booking import DETAILS, SandboxBooking
@@ -32,8 +36,9 @@ from openrevox.telephony.base import (
 )
 
 SILENCE_TIMEOUT = 10.0  # seconds of silence before the agent gives up
-LISTEN_FIRST = 3.0  # seconds the agent listens after answer, to catch machines
 BOOKING = "booking:"  # prefix of a pending booking detail (``booking:email``)
+LISTEN_AFTER_MENU = 9.0  # seconds the agent waits for someone after a menu choice
+BEEP_WAIT = 4.0  # seconds a voicemail's beep may take after its greeting
 
 
 class _Call:
@@ -98,8 +103,7 @@ class _Call:
             heard = await self.line.hear(0.0)
         if heard:
             self.transcript.append(TranscriptEntry(role="user", content=heard))
-            if heard != "[beep]":
-                self.heard_person = True
+            self.heard_person = True
         return heard
 
     def tool(self, name: str, arguments: dict[str, Any], output: str, error: bool = False) -> None:
@@ -151,47 +155,36 @@ class SandboxAgent:
         transcript: Transcript,
     ) -> ConversationOutcome:
         call = _Call(request, line, seconds, transcript, self.calendly)
-        assistant = request.assistant
-        await asyncio.sleep(seconds(float(assistant.get("first_sentence_delay_ms") or 0) / 1000))
-        first = await call.hear(LISTEN_FIRST)
-        if first:
-            machine = await self._answer_machine(call, first)
-            if isinstance(machine, ConversationOutcome):
-                return machine
-            if machine == "navigated":
-                first = await call.hear(LISTEN_FIRST * 3)
+        decision = await answered(request, line, seconds)
+        first = await call.hear(0.0)  # what was said so far, once the callee finished
+        call.heard_person = decision.label == "human"
+        if decision.label == "voicemail":
+            return await self._leave_voicemail(call)
+        if decision.label == "ios-screening-filter":
+            await call.say(generated_first_sentence(call.assistant, call.variables))
+            return await call.hang_up("ios-screening-filter", "user_unavailable")
+        if decision.label == "IVR":
+            if not call.assistant.get("ivr_navigation_enabled"):
+                return await call.hang_up("IVR", "ivr_no_navigate")
+            digit = understand.ivr_choice(first or str(decision.signals.get("transcript", "")))
+            call.tool("send_dtmf", {"digits": digit}, f"sent DTMF {digit}")
+            await call.line.send_dtmf(digit)
+            call.heard_person = False  # a menu is not a person
+            first = await call.hear(LISTEN_AFTER_MENU)
         if line.callee_hung_up:
             return call.done(
                 "human" if call.heard_person else "unknown", "user", "participant_removed"
             )
         return await self._converse(call, first)
 
-    async def _answer_machine(self, call: _Call, text: str) -> ConversationOutcome | str | None:
-        """Voicemail, call screening or an IVR menu, whenever one speaks: the outcome that
-        ends the call, ``"navigated"`` after sending DTMF, or None for a person."""
-        assistant = call.assistant
-        if understand.is_voicemail(text):
-            return await self._leave_voicemail(call, text)
-        if understand.is_screening(text):
-            await call.say(generated_first_sentence(assistant, call.variables))
-            return await call.hang_up("ios-screening-filter", "user_unavailable")
-        if understand.is_ivr(text):
-            if not assistant.get("ivr_navigation_enabled"):
-                return await call.hang_up("IVR", "ivr_no_navigate")
-            digit = understand.ivr_choice(text)
-            call.tool("send_dtmf", {"digits": digit}, f"sent DTMF {digit}")
-            await call.line.send_dtmf(digit)
-            call.heard_person = False  # a menu is not a person
-            return "navigated"
-        return None
-
-    async def _leave_voicemail(self, call: _Call, greeting: str) -> ConversationOutcome:
+    async def _leave_voicemail(self, call: _Call) -> ConversationOutcome:
         message = call.assistant.get("voicemail_message")
         if not message:
             return await call.hang_up("voicemail", "voicemail")
-        heard: str | None = greeting
-        while heard is not None and "[beep]" not in heard:
-            heard = await call.hear(SILENCE_TIMEOUT)
+        while await call.hear(0.5) is not None:  # the rest of the greeting
+            pass
+        await call.line.heard_beep(BEEP_WAIT)
+        call.heard_person = False
         await call.say(message)
         return await call.hang_up("voicemail", "voicemail")
 
@@ -238,12 +231,6 @@ class SandboxAgent:
                     continue
             silence = 0.0
             reply, heard = heard, None
-            machine = await self._answer_machine(call, reply)
-            if isinstance(machine, ConversationOutcome):
-                return machine
-            if machine == "navigated":
-                await self._opening(call)  # a person picks up after the menu
-                continue
             ended = await self._react(call, reply, pending, fields)
             if ended is not None:
                 return ended

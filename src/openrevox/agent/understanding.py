@@ -35,24 +35,6 @@ STOP_WORDS = frozenset(
 )
 
 
-def is_voicemail(text: str) -> bool:
-    lowered = text.lower()
-    return any(
-        marker in lowered
-        for marker in (
-            "leave a message",
-            "after the tone",
-            "after the beep",
-            "can't take your call",
-            "[beep]",
-        )
-    )
-
-
-def is_ivr(text: str) -> bool:
-    return re.search(r"\bpress \d\b", text.lower()) is not None
-
-
 def ivr_choice(text: str) -> str:
     """The digit of the first menu entry that sounds like a person (sales), else 1."""
     for digit, label in re.findall(r"press (\d) for (\w+)", text.lower()):
@@ -60,13 +42,6 @@ def ivr_choice(text: str) -> str:
             return str(digit)
     found = re.search(r"press (\d)", text.lower())
     return found.group(1) if found else "1"
-
-
-def is_screening(text: str) -> bool:
-    lowered = text.lower()
-    return any(
-        marker in lowered for marker in ("reason for calling", "record your name", "screening")
-    )
 
 
 def wants_no_more_calls(text: str) -> bool:

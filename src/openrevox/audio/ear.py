@@ -1,8 +1,10 @@
 """One side's hearing: the audio it receives becomes utterances.
 
 Per 20 ms tick (driven by the engine) the ear decodes the mu-law frames it received,
-listens for beeps, and hands its complete VAD windows to the engine's batch; with their
-confidences, pipecat's VAD state machine says when speech starts and stops. A turn opens
+listens for beeps (a structured event: ``beeped``, and the answer listener's tone),
+feeds the call's answer detection (``answer.py``) if it has one, and hands its
+complete VAD windows to the engine's batch; with their confidences, pipecat's VAD state
+machine says when speech starts and stops. A turn opens
 when speech starts (with the half second before it, which the VAD needed to be sure)
 and ends after a pause: at ``min_pause`` when the turn model calls the turn complete
 (asked a little earlier, so its verdict is ready), at ``max_pause`` whatever it says.
@@ -28,10 +30,11 @@ from typing import Final, Generic, TypeVar
 import numpy as np
 from pipecat.audio.vad.vad_analyzer import VADState
 
+from openrevox.audio.answer import AnswerListener
 from openrevox.audio.codec import FRAME_SAMPLES, RATE, Samples, ulaw_decode
 from openrevox.audio.silero import WINDOW
 from openrevox.audio.speech import SpeechFault, SpeechToText
-from openrevox.audio.tones import BEEP_TEXT, BeepDetector
+from openrevox.audio.tones import BeepDetector
 from openrevox.audio.turn import COMPLETE, SmartTurn
 from openrevox.audio.vad import SileroVAD
 
@@ -168,8 +171,11 @@ class Ear:
         on_event: Callable[[str], None] | None = None,
         name: str = "ear",
         beeps: bool = True,
+        listener: AnswerListener | None = None,
     ) -> None:
         self.name = name
+        self.listener = listener
+        self.beeped = asyncio.Event()
         self.vad = vad or SileroVAD()
         self.stt = stt
         self.on_heard: Callable[[Heard], None] | None = None
@@ -214,6 +220,8 @@ class Ear:
         self._heard += len(samples)
         for start in range(0, len(samples) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
             frame = samples[start : start + FRAME_SAMPLES]
+            if self.listener is not None:
+                self.listener.frame(frame)
             if self._beeps is not None and self._beeps.feed(frame):
                 self._beep()
             if self._turn is not None:
@@ -234,7 +242,10 @@ class Ear:
                 self._onset = None
             elif self._onset is None:
                 self._onset = start
-            if state in _VOICED and not (self._beeps and self._beeps.in_tone):
+            voiced = state in _VOICED and not (self._beeps and self._beeps.in_tone)
+            if self.listener is not None:
+                self.listener.window(voiced)
+            if voiced:
                 if not self._was_voiced:
                     self._run_start = start if self._onset is None else min(self._onset, start)
                 self._was_voiced = True
@@ -353,8 +364,10 @@ class Ear:
     def _beep(self) -> None:
         log.debug("%s: beep", self.name)
         if self._turn is not None:  # the greeting before the beep is one utterance
-            self._end_turn(trim=FRAME_SAMPLES * 5)
-        self.inbox.put(BEEP_TEXT)
+            self._end_turn(trim=FRAME_SAMPLES * 8)
+        self.beeped.set()
+        if self.listener is not None and self._beeps is not None:
+            self.listener.beep(self._beeps.hz, self._beeps.started)
 
     def close(self) -> None:
         self._drop_verdict()

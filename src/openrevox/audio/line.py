@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from openrevox.audio.ambience import ambience_for
+from openrevox.audio.answer import AnswerDetection, AnswerListener
 from openrevox.audio.codec import RATE
 from openrevox.audio.ear import Ear, Inbox, TurnPolicy
 from openrevox.audio.engine import AudioEngine
@@ -46,6 +47,7 @@ from openrevox.audio.tts import Style, Synthesizer, local_speech, voice_speed
 from openrevox.audio.tts import sentences as split_sentences
 from openrevox.audio.turn import shared_smart_turn
 from openrevox.audio.wire import Dtmf, Hangup, Port, Transfer
+from openrevox.domain.answer_detection import Decision
 
 
 def callee_hints(assistant: Mapping[str, Any]) -> tuple[str, ...]:
@@ -73,6 +75,9 @@ class AudioLine:
         side.mouth.on_said = self.speech_log.agent_said
         side.ear.on_heard = self.speech_log.user_heard
         self._closed = False
+        listener = side.ear.listener or AnswerListener()
+        side.ear.listener = listener
+        self.answer_detection = AnswerDetection(listener)
 
     @classmethod
     def open(
@@ -119,7 +124,8 @@ class AudioLine:
 
     async def start(self) -> None:
         """Connect the voice and the ears (``SpeechFault`` when a provider cannot be
-        reached)."""
+        reached); answer detection starts listening."""
+        self.answer_detection.start()
         try:
             await asyncio.gather(self.side.mouth.voice.start(), self.side.ear.stt.start())
         except SpeechFault:
@@ -157,6 +163,16 @@ class AudioLine:
             return ""
         return await self.side.mouth.say(text)
 
+    async def answered_by(self, ceiling: float) -> Decision:
+        return await self.answer_detection.decision(ceiling)
+
+    async def heard_beep(self, wait: float) -> bool:
+        try:
+            await asyncio.wait_for(self.side.ear.beeped.wait(), wait)
+        except TimeoutError:
+            return False
+        return True
+
     async def send_dtmf(self, digits: str) -> None:
         self.side.port.send_event(Dtmf(digits))
 
@@ -169,6 +185,7 @@ class AudioLine:
         if not self._closed:
             self._closed = True
             self.side.port.send_event(Hangup())
+            self.answer_detection.close()
             self.side.close()
             await self.close_speech()
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from openrevox.domain.answer_detection import Decision
+
 DialError = Literal[
     "number_non_attributed",
     "too_many_calls",
@@ -153,6 +155,17 @@ class Line(Protocol):
     @property
     def callee_speaking(self) -> bool:
         """True while the callee is talking: the agent does not talk over them."""
+        ...
+
+    async def answered_by(self, ceiling: float) -> Decision:
+        """Who answered (``domain/answer_detection.py``): as soon as the line's answer
+        detection decides, at most ``ceiling`` seconds after the answer. The agent's
+        first words wait for it."""
+        ...
+
+    async def heard_beep(self, wait: float) -> bool:
+        """Whether an answering machine's beep was heard (now or within ``wait``
+        seconds): a structured tone event, never an utterance."""
         ...
 
 

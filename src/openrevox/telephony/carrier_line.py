@@ -13,6 +13,7 @@ from openrevox.audio.line import AudioLine
 from openrevox.audio.speech import SpeechFactory, SpeechFault
 from openrevox.audio.turn import shared_smart_turn
 from openrevox.audio.wire import Port
+from openrevox.domain.answer_detection import CarrierSignal, Decision
 from openrevox.telephony.base import LineFault
 
 # A turn ends after half a second of quiet when the turn model agrees, after a second
@@ -104,3 +105,18 @@ class CarrierLine:
     @property
     def callee_speaking(self) -> bool:
         return self.audio.callee_speaking
+
+    async def answered_by(self, ceiling: float) -> Decision:
+        return await self.audio.answered_by(ceiling)
+
+    async def heard_beep(self, wait: float) -> bool:
+        return await self.audio.heard_beep(wait)
+
+    def carrier_detected(self, signal: CarrierSignal) -> None:
+        """The carrier's own answer detection (Twilio's ``AnsweredBy``...), one more
+        signal for the classifier (``domain/answer_detection.py``)."""
+        self.audio.answer_detection.listener.carrier(signal)
+
+    def answer_facts(self) -> dict[str, Any]:
+        """The attempt's ``openrevox.answer_detection`` (none before a decision)."""
+        return self.audio.answer_detection.listener.opening.facts()

@@ -13,7 +13,7 @@ from openrevox.audio.mouth import Mouth
 from openrevox.audio.side import CallSide
 from openrevox.audio.speech import UtteranceRecognition
 from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
-from openrevox.audio.tones import BEEP_TEXT, beep
+from openrevox.audio.tones import beep
 from openrevox.audio.tts import CALLEE, local_speech
 from openrevox.audio.wire import Dtmf, Event, Hangup
 from openrevox.telephony.sim.audio_line import PICKUP_SECONDS, sim_turns
@@ -82,12 +82,13 @@ class FarSide(SimLine):
         await asyncio.sleep(max(self._answered_at + PICKUP_SECONDS - loop.time(), 0.0))
         self.person_speaking = True
         try:
-            if text.strip().lower() == BEEP_TEXT:
-                await self.callee.mouth.play(beep())
-            else:
-                await self.callee.mouth.say(text)
+            await self.callee.mouth.say(text)
         finally:
             self.person_speaking = False
+
+    async def person_beeps(self) -> None:
+        hz, seconds = self.beep_shape()
+        await self.callee.mouth.play(beep(seconds, hz))
 
     async def person_waits_for_the_agent_to_speak(self, wait: float) -> bool:
         loop = asyncio.get_running_loop()

@@ -3,7 +3,9 @@
 The persona scripts (``person.py``) run unchanged on it: ``person_says`` speaks into the
 line in real time with the callee's voice (the bundled Piper voice, two semitones
 higher than the agent's), ``person_hears`` returns what the callee's own VAD, turn model
-and pocketsphinx made of the agent's audio, ``[beep]`` is a real 1 kHz tone. The agent
+and pocketsphinx made of the agent's audio, ``person_beeps`` plays a real tone (its
+frequency and length drawn from the line's seed). The agent's answer detection listens
+to the audio (``audio/answer.py``), not to the persona's script. The agent
 gets its ``AudioLine`` face (``hear``/``say``/``speak``...). Between them, 8 kHz mu-law
 frames every 20 ms, paced by the process's audio engine, and out-of-band events (DTMF,
 hang-up). Everything runs in real time: the speed factor is 1.
@@ -31,12 +33,14 @@ from openrevox.audio.speech import (
     UtteranceRecognition,
 )
 from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
-from openrevox.audio.tones import BEEP_TEXT, beep
+from openrevox.audio.tones import beep
 from openrevox.audio.tts import CALLEE, Style, local_speech, voice_speed
 from openrevox.audio.turn import shared_smart_turn
 from openrevox.audio.wire import Dtmf, Hangup, Wire
+from openrevox.domain.answer_detection import Decision
 from openrevox.telephony.base import LineFault
 from openrevox.telephony.sim.line import SimLine, Utterance
+from openrevox.telephony.sim.person import MACHINE_OPENINGS
 
 # Both ears end a turn after half a second of quiet when the turn model agrees, after
 # a second otherwise: the synthetic voices pause briefly inside an utterance, and
@@ -55,8 +59,8 @@ def sim_turns() -> TurnPolicy:
 class AudioSimLine(SimLine):
     """Both ends of one simulated audio call (a ``SimLine`` whose utterances are audio)."""
 
-    def __init__(self, agent: AudioLine, callee: CallSide, wire: Wire) -> None:
-        super().__init__(speed=1.0)
+    def __init__(self, agent: AudioLine, callee: CallSide, wire: Wire, seed: int = 0) -> None:
+        super().__init__(speed=1.0, seed=seed)
         self.agent = agent
         self.callee = callee
         self._wire = wire
@@ -70,12 +74,14 @@ class AudioSimLine(SimLine):
         engine: AudioEngine | None = None,
         stt: SpeechToText | None = None,
         tts: TextToSpeech | None = None,
+        seed: int = 0,
     ) -> AudioSimLine:
         """Answer: both ends on the wire, in the engine (models loaded first); the
         audio starts now. The agent's speech providers are not connected yet
         (``connect``)."""
         heard_by_agent, heard_by_callee = callee_hints(assistant), agent_hints(assistant)
         opening = [("Hello?", CALLEE)]  # most personas' first word
+        opening += [(text, CALLEE) for text in MACHINE_OPENINGS]
         if assistant.get("first_sentence"):
             speed = voice_speed(assistant.get("voice"))
             opening.append((str(assistant["first_sentence"]), Style(speed=speed)))
@@ -99,7 +105,7 @@ class AudioSimLine(SimLine):
         wire.connect(agent.side, callee)
         agent.side.attach()
         callee.attach()
-        return cls(agent, callee, wire)
+        return cls(agent, callee, wire, seed)
 
     async def connect(self) -> None:
         """Connect the agent's speech providers (``LineFault`` when one cannot be
@@ -128,6 +134,15 @@ class AudioSimLine(SimLine):
             raise LineFault(fault.reason, fault.detail) from fault
         finally:
             self.agent_speaking = False
+
+    async def answered_by(self, ceiling: float) -> Decision:
+        return await self.agent.answered_by(ceiling)
+
+    async def heard_beep(self, wait: float) -> bool:
+        return await self.agent.heard_beep(wait)
+
+    def answer_facts(self) -> dict[str, Any]:
+        return self.agent.answer_detection.listener.opening.facts()
 
     async def send_dtmf(self, digits: str) -> None:
         await self.agent.send_dtmf(digits)
@@ -161,12 +176,13 @@ class AudioSimLine(SimLine):
         await asyncio.sleep(max(self._answered_at + PICKUP_SECONDS - loop.time(), 0.0))
         self.person_speaking = True
         try:
-            if text.strip().lower() == BEEP_TEXT:
-                await self.callee.mouth.play(beep())
-            else:
-                await self.callee.mouth.say(text)
+            await self.callee.mouth.say(text)
         finally:
             self.person_speaking = False
+
+    async def person_beeps(self) -> None:
+        hz, seconds = self.beep_shape()
+        await self.callee.mouth.play(beep(seconds, hz))
 
     async def person_waits_for_the_agent_to_speak(self, wait: float) -> bool:
         """Until the callee hears the agent talking (True), or ``wait`` seconds passed."""

@@ -1,9 +1,21 @@
-"""A simulated line at text fidelity: utterances travel as text, durations are scaled."""
+"""A simulated line at text fidelity: utterances travel as text, durations are scaled.
+
+Answer detection runs here on the evidence text fidelity has: each utterance of the
+callee as a span of voice (its scaled duration) heard as it goes, its words revealed in
+proportion to the time spoken (a streaming recogniser's interim text), and the
+answering machine's beep as a structured tone event (``person_beeps``: a frequency
+and a length drawn from the line's seed), fed to the same policy as audio
+(``domain/answer_detection.py``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass, field
+from typing import Any
+
+from openrevox.domain.answer_detection import Decision, Opening, Tone
 
 HANGUP = object()
 
@@ -46,19 +58,68 @@ class SimLine:
     person_speaking: bool = False
     agent_speaking: bool = False
     transfers: list[str] = field(default_factory=list)
+    seed: int = 0  # draws the answering machine's beep
     _cut_in: asyncio.Future[None] | None = None  # resolved when the person talks over us
+    opening: Opening = field(default_factory=Opening)
+    _answered_at: float = field(default_factory=lambda: asyncio.get_running_loop().time())
+    _beeped: asyncio.Event = field(default_factory=asyncio.Event)
+    _said: list[str] = field(default_factory=list)  # the callee's utterances so far
+    _speaking: tuple[str, float, float] | None = None  # text, since, seconds
 
     def scaled(self, seconds: float) -> float:
         return seconds / self.speed
+
+    def since_answer(self) -> float:
+        """Real seconds since the answer (the line's durations are scaled)."""
+        return (asyncio.get_running_loop().time() - self._answered_at) * self.speed
+
+    def beep_shape(self) -> tuple[float, float]:
+        """This line's beep: (Hz, seconds), within what answering machines use."""
+        draw = random.Random(self.seed)
+        return round(draw.uniform(400.0, 2000.0)), round(draw.uniform(0.2, 1.5), 2)
+
+    async def answered_by(self, ceiling: float) -> Decision:
+        while True:
+            now = self.since_answer()
+            if self.person_speaking and self._speaking is not None:
+                # heard as it goes: the voice, and the words said so far (as a streaming
+                # recogniser's interim transcript has them)
+                text, since, length = self._speaking
+                self.opening.voice(since, now)
+                words = text.split()
+                said = words[: int(len(words) * min((now - since) / length, 1.0))]
+                self.opening.heard(" ".join([*self._said, *said]), now)
+            decided = self.opening.decide(now, final=now >= ceiling)
+            if decided is not None:
+                return decided
+            await asyncio.sleep(self.scaled(0.02))
+
+    async def heard_beep(self, wait: float) -> bool:
+        try:
+            await asyncio.wait_for(self._beeped.wait(), self.scaled(wait))
+        except TimeoutError:
+            return False
+        return True
+
+    def answer_facts(self) -> dict[str, Any]:
+        """The attempt's ``openrevox`` facts of answer detection (none if it never ran)."""
+        return self.opening.facts()
 
     # -- the agent's side (telephony.base.Line) --
     async def hear(self, wait: float) -> str | None:
         if self.person_hung_up and self.to_agent.empty():
             return None
         try:
-            item = await next_item(self.to_agent, self.scaled(wait))
+            item = await next_item(self.to_agent, self.scaled(wait)) if wait > 0 else None
         except TimeoutError:
-            return None
+            item = None
+        if item is None:
+            # What is there already: a zero wait never looks, and an item put as the
+            # wait ran out stays in the queue when the getter is cancelled.
+            try:
+                item = self.to_agent.get_nowait()
+            except asyncio.QueueEmpty:
+                return None
         if item is HANGUP:
             return None
         assert isinstance(item, Utterance)
@@ -115,11 +176,25 @@ class SimLine:
         self.person_speaking = True
         if self._cut_in is not None and not self._cut_in.done():
             self._cut_in.set_result(None)
+        start, length = self.since_answer(), min(len(text) / 15.0, 8.0)
+        self._speaking = (text, start, length)
         try:
-            await asyncio.sleep(self.scaled(min(len(text) / 15.0, 8.0)))
+            await asyncio.sleep(self.scaled(length))
         finally:
-            self.person_speaking = False
+            self.person_speaking, self._speaking = False, None
+        end = self.since_answer()
+        self.opening.voice(start, end)
+        self._said.append(text)
+        self.opening.heard(" ".join(self._said), end)
         await self.to_agent.put(Utterance(text))
+
+    async def person_beeps(self) -> None:
+        """The answering machine's beep (``beep_shape``), heard as a tone event."""
+        hz, seconds = self.beep_shape()
+        start = self.since_answer()
+        await asyncio.sleep(self.scaled(seconds))
+        self.opening.tone(Tone(at=start, hz=hz, seconds=seconds))
+        self._beeped.set()
 
     async def person_waits_for_the_agent_to_speak(self, wait: float) -> bool:
         """Until the agent is mid-sentence (True), or ``wait`` seconds passed."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -168,6 +169,8 @@ class SimulatedNetwork:
             )
 
         await asyncio.sleep(self.seconds(ANSWER_AFTER_SECONDS))
+        # What the callee's answering machine sounds like varies from call to call.
+        seed = zlib.crc32(f"{request.call_order_id}:{request.attempt_number}".encode())
         audio: AudioSimLine | None = None
         facts: dict[str, Any] = {}
         if self.fidelity == "audio":  # real audio in real time: telephony/sim/audio_line.py
@@ -180,13 +183,14 @@ class SimulatedNetwork:
                 request.assistant,
                 stt=speech.stt if speech else None,
                 tts=speech.tts if speech else None,
+                seed=seed,
             )
             line: SimLine = audio
             # Which provider serves each side, and why (the attempt's openrevox.speech).
             record = speech.record if speech else {"tts": _LOCAL, "stt": _LOCAL}
             facts["speech"] = {side: dict(value) for side, value in record.items()}
         else:
-            line = SimLine(speed=self.speed)
+            line = SimLine(speed=self.speed, seed=seed)
         answered_at = self.clock.now()
         await events.answered(answered_at)
         transcript = Transcript(events.transcript_changed)
@@ -231,5 +235,5 @@ class SimulatedNetwork:
             outcome_summary=outcome.outcome_summary,
             platform_error=outcome.error,
             speech_events=audio.agent.speech_log.wire() if audio is not None else [],
-            facts=facts,
+            facts={**facts, **line.answer_facts()},
         )

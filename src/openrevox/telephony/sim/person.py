@@ -99,6 +99,7 @@ async def _hangs_up_at_once(line: SimLine) -> None:
 
 async def _keeps_talking(line: SimLine) -> None:
     await line.person_says("Hello?")
+    await asyncio.sleep(line.scaled(0.6))  # a breath: then the story, never a pause
     topics = ["the weather", "my garden", "my cat", "the news", "my holidays"]
     turn = 0
     while not line.agent_hung_up:  # never pauses long enough to be answered
@@ -134,16 +135,25 @@ async def _silent(line: SimLine) -> None:
             return
 
 
+VOICEMAIL = "Hi, you've reached Alex Martin. I can't take your call right now."
+LONG_VOICEMAIL = VOICEMAIL + (
+    " I'm away from my desk or on another call. Please leave your name, your number,"
+    " the reason for your call and the best time to reach you, and I'll get back to"
+    " you as soon as I can. Thanks a lot for calling, and have a wonderful day."
+)
+AFTER_THE_TONE = " Please leave a message after the tone."
+MENU = "Welcome to Martin and Co. Press 1 for sales, 2 for support."
+SCREENING = (
+    "Hi, if you record your name and reason for calling, I'll see if this person is available."
+)
+# What the machines say first (an audio line renders them before the call starts: a
+# machine answers at once).
+MACHINE_OPENINGS = (VOICEMAIL + AFTER_THE_TONE, LONG_VOICEMAIL + AFTER_THE_TONE, MENU, SCREENING)
+
+
 async def _voicemail(line: SimLine, long: bool) -> None:
-    greeting = "Hi, you've reached Alex Martin. I can't take your call right now."
-    if long:
-        greeting += (
-            " I'm away from my desk or on another call. Please leave your name, your number,"
-            " the reason for your call and the best time to reach you, and I'll get back to"
-            " you as soon as I can. Thanks a lot for calling, and have a wonderful day."
-        )
-    await line.person_says(greeting + " Please leave a message after the tone.")
-    await line.person_says("[beep]")
+    await line.person_says((LONG_VOICEMAIL if long else VOICEMAIL) + AFTER_THE_TONE)
+    await line.person_beeps()
     while await line.person_hears(10.0) is not None:
         pass  # the recorder keeps listening until the caller hangs up
     if not line.agent_hung_up:
@@ -151,7 +161,7 @@ async def _voicemail(line: SimLine, long: bool) -> None:
 
 
 async def _ivr(line: SimLine) -> None:
-    await line.person_says("Welcome to Martin and Co. Press 1 for sales, 2 for support.")
+    await line.person_says(MENU)
     for _ in range(3):
         heard = await line.person_hears(10.0)
         if heard is None:
@@ -167,9 +177,7 @@ async def _ivr(line: SimLine) -> None:
 
 
 async def _screening(line: SimLine) -> None:
-    await line.person_says(
-        "Hi, if you record your name and reason for calling, I'll see if this person is available."
-    )
+    await line.person_says(SCREENING)
     heard = await _agent_turn(line, LISTEN)
     if heard is not None and not line.agent_hung_up:
         await line.person_hangs_up()

@@ -348,7 +348,7 @@ class TwilioCarrier:
             outcome_summary=outcome.outcome_summary,
             platform_error=error,
             speech_events=line.speech_events(),
-            facts={"speech": line.speech_record},
+            facts={"speech": line.speech_record, **line.answer_facts()},
         )
 
     async def _end(self, dial: _Dial, stream: TwilioStream) -> None:
