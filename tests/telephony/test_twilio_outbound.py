@@ -54,10 +54,11 @@ def test_a_person_answers_and_gives_their_details(
     done = place(twilio_org, "00", structured_output_config=FIELDS)
     attempt = done.call_attempts[0]
     assert attempt.result == "human", attempt
+    talk = [(entry.role, entry.content) for entry in attempt.transcript]
     assert attempt.structured_output == {
         "full_name": "Alex Martin",
         "email": "alex.martin@example.com",
-    }
+    }, talk
     said = [entry.content for entry in attempt.transcript if entry.role == "assistant"]
     assert said[0].startswith("Hello Alex, this is Acme calling about our spring offer.")
     heard = [entry.content.lower() for entry in attempt.transcript if entry.role == "user"]
