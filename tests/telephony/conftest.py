@@ -6,12 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+import httpx
 import pytest
 import revox
 
-from openrevox.store.repositories import phone_numbers
 from tests.agent.fake_openai import FakeOpenAI
 from tests.agent.llm_fixtures import fake_openai
 from tests.conftest import LiveServer, Org, drop_database, fresh_databases, make_settings
@@ -78,20 +77,15 @@ class TwilioOrg:
     client: revox.Revox  # with the live key
 
 
-def import_number(server: LiveServer, org: Org, number: str) -> None:
-    async def insert() -> None:
-        async with server.app.state.services.db.transaction() as conn:
-            await phone_numbers.import_carrier_number(
-                conn,
-                organization_id=org.id,
-                mode="live",
-                phone_number=number,
-                provider="twilio",
-                number_type="owned_number",
-                now=datetime.now(UTC),
-            )
-
-    server.run(insert())
+def import_number(server: LiveServer, org: Org, fake: FakeTwilio, number: str) -> None:
+    """Make ``number`` one of the fake account's and import it (POST /phone-numbers/import)."""
+    fake.incoming_numbers.add(number)
+    reply = httpx.post(
+        f"{server.url}/api/phone-numbers/import",
+        json={"phone_number": number, "provider": "twilio"},
+        headers={"Authorization": f"Bearer {org.live_key}"},
+    )
+    assert reply.status_code == 200, reply.text
 
 
 @pytest.fixture
@@ -99,10 +93,10 @@ def twilio_org(
     twilio_engine: LiveServer, fake_twilio: FakeTwilio, fake_openai: FakeOpenAI
 ) -> Iterator[TwilioOrg]:
     org = twilio_engine.new_org()
-    caller_id = f"+1415{uuid.uuid4().int % 10**7:07d}"
-    import_number(twilio_engine, org, caller_id)
     fake_twilio.reset()
     fake_openai.reset()
+    caller_id = f"+14157{uuid.uuid4().int % 10**6:06d}"
+    import_number(twilio_engine, org, fake_twilio, caller_id)
     client = revox.Revox(api_key=org.live_key, base_url=f"{twilio_engine.url}/api", max_retries=0)
     yield TwilioOrg(org, caller_id, client)
     fake_twilio.reset()

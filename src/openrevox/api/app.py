@@ -129,6 +129,7 @@ def create_app(
             recordings=Recordings(
                 db, build_blob_store(settings), retention_days=settings.recording_retention_days
             ),
+            carriers=carriers,
         )
         background: list[tuple[Any, asyncio.Task[None]]] = []
         if embedded_worker:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,6 +16,7 @@ from openrevox.domain.clock import Clock
 from openrevox.errors import AuthenticationFailed, RateLimited
 from openrevox.results.recording_links import RecordingLinks, RecordingSigner
 from openrevox.results.recordings import Recordings
+from openrevox.services.phone_numbers import NumberChecker
 from openrevox.services.voices import VoiceService
 from openrevox.settings import Settings
 from openrevox.store.db import Database
@@ -69,6 +71,8 @@ class AppServices:
     voices: VoiceService
     recording_signer: RecordingSigner
     recordings: Recordings
+    # The configured carriers by name: they check numbers imported from their accounts.
+    carriers: Mapping[str, NumberChecker] = field(default_factory=dict)
 
     def recording_links(self) -> RecordingLinks:
         """Signed ``recording_url`` of each attempt, for one response (no I/O)."""

@@ -149,6 +149,8 @@ class FakeTwilio(FakeProvider):
         self.answer_after = 1.0  # seconds of ringing before a person answers
         self.max_ring_seconds = 2.0  # a no-answer rings this long (Timeout, capped)
         self.hang_seconds = 3.0  # how long a "timeout" create takes to reply
+        self.incoming_numbers: set[str] = set()  # the account's own numbers
+        self.verified_caller_ids: set[str] = set()
         self.reset_knobs()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -167,6 +169,8 @@ class FakeTwilio(FakeProvider):
         super().reset()
         self.calls.clear()
         self.ledger.clear()
+        self.incoming_numbers.clear()
+        self.verified_caller_ids.clear()
         self.reset_knobs()
 
     def dials_to(self, number: str) -> list[dict[str, Any]]:
@@ -174,8 +178,11 @@ class FakeTwilio(FakeProvider):
 
     def app(self) -> Starlette:
         base = "/2010-04-01/Accounts/{account}/Calls"
+        account = "/2010-04-01/Accounts/{account}"
         return Starlette(
             routes=[
+                Route(account + "/IncomingPhoneNumbers.json", self._incoming, methods=["GET"]),
+                Route(account + "/OutgoingCallerIds.json", self._caller_ids, methods=["GET"]),
                 Route(base + ".json", self._create, methods=["POST"]),
                 Route(base + ".json", self._list, methods=["GET"]),
                 Route(base + "/{sid}.json", self._fetch, methods=["GET"]),
@@ -291,6 +298,49 @@ class FakeTwilio(FakeProvider):
                 "previous_page_uri": None,
                 "start": 0,
                 "uri": f"{uri}?PageSize={size}&Page=0",
+            }
+        )
+
+    async def _incoming(self, request: Request) -> Response:
+        return await self._numbers(request, "incoming_phone_numbers", self.incoming_numbers)
+
+    async def _caller_ids(self, request: Request) -> Response:
+        return await self._numbers(request, "outgoing_caller_ids", self.verified_caller_ids)
+
+    async def _numbers(self, request: Request, key: str, numbers: set[str]) -> Response:
+        """A list of the account's numbers, filtered by ``PhoneNumber``."""
+        await self.record(request)
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        wanted = request.query_params.get("PhoneNumber")
+        kind = "IncomingPhoneNumbers" if key == "incoming_phone_numbers" else "OutgoingCallerIds"
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/{kind}.json"
+        now = wire.rfc2822(datetime.now(UTC))
+        rows = [
+            {
+                "account_sid": self.account_sid,
+                "date_created": now,
+                "date_updated": now,
+                "friendly_name": number,
+                "phone_number": number,
+                "sid": wire.sid("PN"),
+                "uri": uri.replace(".json", f"/{number}.json"),
+            }
+            for number in sorted(numbers)
+            if wanted in (None, number)
+        ]
+        return JSONResponse(
+            {
+                key: rows,
+                "end": max(len(rows) - 1, 0),
+                "first_page_uri": f"{uri}?PageSize=50&Page=0",
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 50,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": f"{uri}?PageSize=50&Page=0",
             }
         )
 

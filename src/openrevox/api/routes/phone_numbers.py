@@ -13,6 +13,7 @@ from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.common import WireModel
 from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
+from openrevox.services import phone_numbers as number_imports
 from openrevox.store.repositories import accounts, assistants, phone_numbers
 from openrevox.store.repositories.accounts import Principal
 from openrevox.store.repositories.assistants import Member
@@ -86,6 +87,34 @@ async def list_phone_numbers(principal: Auth, services: Services) -> JSON:
 class ProvisionIn(WireModel):
     label: Annotated[str, Field(max_length=200)] | None = None
     inbound_assistant_id: str | None = None
+
+
+class ImportIn(WireModel):
+    phone_number: Annotated[str, Field(max_length=32)]
+    provider: Annotated[str, Field(max_length=10)] = "twilio"
+    label: Annotated[str, Field(max_length=200)] | None = None
+
+
+@router.post(
+    "/import",
+    summary="Ours: register a number of your carrier account (Twilio) as a caller ID",
+)
+async def import_phone_number(body: ImportIn, principal: Auth, services: Services) -> JSON:
+    number, kind = await number_imports.checked_number(
+        principal, services.carriers, body.phone_number, body.provider
+    )
+    async with services.db.transaction() as conn:
+        record = await number_imports.import_number(
+            conn,
+            principal,
+            number=number,
+            provider=body.provider,
+            kind=kind,
+            now=services.clock.now(),
+            label=body.label,
+        )
+        payload = {"phone_number": await phone_number_wire(conn, principal, record)}
+    return JSON(payload)
 
 
 @router.post(

@@ -412,5 +412,10 @@ class TwilioCarrier:
         dial.stream.set_result(stream)
         return True
 
+    async def number_kind(self, number: str) -> str | None:
+        """What ``number`` is on the account: ``owned_number``, ``verified_caller_id``,
+        or None (not the account's: it cannot be a caller ID)."""
+        return await self.rest.number_kind(number)
+
     async def aclose(self) -> None:
         await self.rest.aclose()

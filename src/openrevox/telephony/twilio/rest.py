@@ -100,6 +100,20 @@ class TwilioRest:
             )
         return [_info(call) for call in calls]
 
+    async def number_kind(self, number: str) -> str | None:
+        """``owned_number`` for one of the account's incoming numbers,
+        ``verified_caller_id`` for a verified caller ID, None when it is neither."""
+        async with asyncio.timeout(self._config.request_timeout_seconds):
+            owned = await self._client.incoming_phone_numbers.list_async(
+                phone_number=number, limit=1
+            )
+            if owned:
+                return "owned_number"
+            verified = await self._client.outgoing_caller_ids.list_async(
+                phone_number=number, limit=1
+            )
+        return "verified_caller_id" if verified else None
+
     async def hang_up(self, sid: str) -> None:
         """End the call whatever its state (``Status=completed``; a call still ringing
         is ``canceled`` by Twilio)."""

@@ -1,0 +1,101 @@
+"""Caller IDs from the Twilio account: ``POST /phone-numbers/import`` checks the number
+against the account's incoming numbers and verified caller IDs (the fake Twilio's, read
+through the official ``twilio`` client); the first becomes the live default caller ID."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import revox
+
+from tests.conftest import LiveServer
+from tests.dispatch.test_sandbox_numbers import wait_until_done
+from tests.telephony.fake_twilio import FakeTwilio
+from tests.telephony.test_twilio_outbound import assistant, real_number
+
+
+def new_number() -> str:
+    return f"+16285{uuid.uuid4().int % 10**6:06d}"
+
+
+def import_number(server: LiveServer, key: str, number: str, **body: Any) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/api/phone-numbers/import",
+        json={"phone_number": number, **body},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+def test_an_owned_number_and_a_verified_caller_id_are_imported(
+    twilio_engine: LiveServer, fake_twilio: FakeTwilio
+) -> None:
+    org = twilio_engine.new_org()
+    owned, verified = new_number(), new_number()
+    fake_twilio.incoming_numbers.add(owned)
+    fake_twilio.verified_caller_ids.add(verified)
+    first = import_number(twilio_engine, org.live_key, owned, label="main line")
+    assert first.status_code == 200, first.text
+    number = first.json()["phone_number"]
+    assert (number["phone_number"], number["provider"], number["source"], number["type"]) == (
+        owned,
+        "twilio",
+        "user_imported",
+        "owned_number",
+    )
+    assert number["label"] == "main line"
+    second = import_number(twilio_engine, org.live_key, verified)
+    assert second.json()["phone_number"]["type"] == "verified_caller_id"
+    again = import_number(twilio_engine, org.live_key, owned)
+    assert again.status_code == 409 and again.json()["error"]["param"] == "phone_number"
+    # The first imported number is the live default caller ID: a call with no
+    # from_phone_number is placed from it.
+    fake_twilio.reset()
+    created = httpx.post(
+        f"{twilio_engine.url}/api/call",
+        json={
+            "phone_number": real_number("40"),
+            "assistant": assistant(),
+            "prompt_variables": {"first_name": "Alex"},
+        },
+        headers={"Authorization": f"Bearer {org.live_key}"},
+    )
+    assert created.status_code == 200, created.text
+    client = revox.Revox(api_key=org.live_key, base_url=f"{twilio_engine.url}/api", max_retries=0)
+    done = wait_until_done(client, created.json()["call"]["id"], timeout=30)
+    assert done.call_attempts[0].dial_error == "busy"
+    assert fake_twilio.ledger[0]["from"] == owned
+
+
+def test_a_number_not_on_the_account_is_refused(
+    twilio_engine: LiveServer, fake_twilio: FakeTwilio
+) -> None:
+    org = twilio_engine.new_org()
+    refused = import_number(twilio_engine, org.live_key, new_number())
+    assert refused.status_code == 422
+    assert refused.json()["error"]["param"] == "phone_number"
+    assert "twilio account" in refused.json()["error"]["message"]
+    sandbox = import_number(twilio_engine, org.live_key, "+14155550150")
+    assert sandbox.status_code == 422 and "sandbox" in sandbox.json()["error"]["message"]
+    unknown = import_number(twilio_engine, org.live_key, new_number(), provider="telnyx")
+    assert unknown.status_code == 422 and unknown.json()["error"]["param"] == "provider"
+    test_key = import_number(twilio_engine, org.test_key, new_number())
+    assert test_key.status_code == 422 and test_key.json()["error"]["param"] == "provider"
+
+
+def test_a_live_call_from_a_sandbox_line_is_refused_on_from_phone_number(
+    twilio_engine: LiveServer,
+) -> None:
+    org = twilio_engine.new_org()  # only its sandbox lines: no Twilio number
+    created = httpx.post(
+        f"{twilio_engine.url}/api/call",
+        json={
+            "phone_number": real_number("00"),
+            "assistant": assistant(),
+            "prompt_variables": {"first_name": "Alex"},
+        },
+        headers={"Authorization": f"Bearer {org.live_key}"},
+    )
+    assert created.status_code == 422
+    assert created.json()["error"]["param"] == "from_phone_number"
