@@ -250,3 +250,21 @@ async def revoke_api_key(conn: AsyncConnection, key_id_or_lookup: str, now: date
         .values(revoked_at=now)
     )
     return bool(result.rowcount)
+
+
+async def revoke_key_of(
+    conn: AsyncConnection, *, organization_id: str, mode: Mode, key_id: str, now: datetime
+) -> bool:
+    """Revoke one of an organization's keys of one mode (the dashboard's: a key of
+    another organization or mode is not found, like one that does not exist)."""
+    result = await conn.execute(
+        sa.update(api_keys)
+        .where(
+            api_keys.c.id == key_id,
+            api_keys.c.organization_id == organization_id,
+            api_keys.c.mode == mode,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)
