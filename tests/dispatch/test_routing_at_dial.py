@@ -58,6 +58,7 @@ def test_an_attempt_no_provider_of_the_worker_takes_is_not_dialled(
     done = wait_until_done(strict, call_id)
     (attempt,) = done.call_attempts
     assert attempt.status == "error" and attempt.end_reason == "client_initiated"
+    assert attempt.ended_by == "system"
     facts = (attempt.model_extra or {})["openrevox"]
     assert facts["error_reason"] == "no_route"
     assert "no carrier is configured" in facts["error_detail"]

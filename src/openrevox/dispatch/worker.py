@@ -351,7 +351,9 @@ class Worker:
             provider, refusal = await self._provider_for(request, order.mode)
             if provider is None:  # nothing is dialled: the attempt ends error, retry applies
                 log.warning("attempt %s not dialled: %s", attempt.attempt_id, refusal)
-                result = CallResult(ended_at=self.clock.now(), end_reason=NO_ROUTE)
+                result = CallResult(
+                    ended_at=self.clock.now(), end_reason=NO_ROUTE, ended_by="system"
+                )
                 platform_error = refusal
             else:
                 result = await provider.place_call(request, events, self.conversations)
