@@ -147,6 +147,8 @@ class Settings:
     openai_stt_model: str = "whisper-1"
     stt_provider: str | None = None  # unset: Soniox when it has a key, else local
     tts_fallback: str = "local"
+    # "allow": the bundled local kit may serve real carrier calls (else they are refused)
+    local_speech: str = "refuse"
     extra: dict[str, str] = field(default_factory=dict)
     blob_store: str = "local"  # local | s3
     s3_bucket: str | None = None
@@ -249,6 +251,8 @@ class Settings:
             openai_stt_model=_env("OPENAI_STT_MODEL", "whisper-1") or "whisper-1",
             stt_provider=_one_of("STT_PROVIDER", _env("STT_PROVIDER"), STT_PROVIDERS),
             tts_fallback=_one_of("TTS_FALLBACK", _env("TTS_FALLBACK"), TTS_FALLBACKS) or "local",
+            local_speech=_one_of("LOCAL_SPEECH", _env("LOCAL_SPEECH"), ("allow", "refuse"))
+            or "refuse",
             blob_store=(_env("BLOB_STORE", "local") or "local").lower(),
             s3_bucket=_env("S3_BUCKET"),
             s3_endpoint_url=_env("S3_ENDPOINT_URL"),

@@ -48,6 +48,7 @@ def twilio_settings_changes(fake: FakeTwilio, openai: FakeOpenAI) -> dict[str, o
         "llm_api_key": openai.api_key,
         "llm_timeout_seconds": 5.0,
         "organization_concurrency_limit": 20,
+        "local_speech": "allow",  # the local kit speaks on these (fake) carrier calls
     }
 
 

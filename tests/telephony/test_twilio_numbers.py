@@ -5,13 +5,16 @@ through the official ``twilio`` client); the first becomes the live default call
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import revox
 
-from tests.conftest import LiveServer
+from tests.agent.fake_openai import FakeOpenAI
+from tests.conftest import LiveServer, make_settings
 from tests.dispatch.test_sandbox_numbers import wait_until_done
+from tests.telephony.conftest import twilio_settings_changes
 from tests.telephony.fake_twilio import FakeTwilio
 from tests.telephony.test_twilio_outbound import assistant, real_number
 
@@ -99,3 +102,43 @@ def test_a_live_call_from_a_sandbox_line_is_refused_on_from_phone_number(
     )
     assert created.status_code == 422
     assert created.json()["error"]["param"] == "from_phone_number"
+
+
+def test_a_carrier_call_with_the_local_speech_kit_is_refused_unless_allowed(
+    twilio_database_urls: dict[str, str],
+    fake_twilio: FakeTwilio,
+    fake_openai: FakeOpenAI,
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        twilio_database_urls["sqlite"],
+        tmp_path,
+        **{**twilio_settings_changes(fake_twilio, fake_openai), "local_speech": "refuse"},
+    )
+    server = LiveServer(settings, public=True).start()
+    try:
+        org = server.new_org()
+        number = new_number()
+        fake_twilio.incoming_numbers.add(number)
+        assert import_number(server, org.live_key, number).status_code == 200
+        body = {
+            "phone_number": real_number("00"),
+            "assistant": assistant(voice={"provider": "cartesia", "id": "voice-1"}),
+            "prompt_variables": {"first_name": "Alex"},
+        }
+        headers = {"Authorization": f"Bearer {org.live_key}"}
+        refused = httpx.post(f"{server.url}/api/call", json=body, headers=headers)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["param"] == "phone_number"
+        assert "OPENREVOX_CARTESIA_API_KEY" in error["message"]
+        assert "OPENREVOX_SONIOX_API_KEY" in error["message"]
+        assert "OPENREVOX_LOCAL_SPEECH=allow" in error["message"]
+        simulated = httpx.post(
+            f"{server.url}/api/call",
+            json={**body, "phone_number": "+14155550100"},  # a sandbox number: simulated
+            headers={"Authorization": f"Bearer {org.test_key}"},
+        )
+        assert simulated.status_code == 200, simulated.text
+    finally:
+        server.stop()

@@ -7,12 +7,12 @@ from openrevox.agent.llm.openai_compatible import OpenAICompatibleModel
 from openrevox.agent.llm_agent import LLMAgent
 from openrevox.agent.sandbox import SandboxAgent
 from openrevox.audio import providers
-from openrevox.audio.providers import SpeechKeys
 from openrevox.audio.speech import SpeechFactory
 from openrevox.dispatch.worker import Worker, WorkerConfig, new_worker_id
 from openrevox.domain.clock import Clock
 from openrevox.domain.routing import SIMULATED
 from openrevox.services.calendly_connections import StoredCalendlyConnections
+from openrevox.services.speech import speech_keys
 from openrevox.settings import Settings
 from openrevox.store.db import Database
 from openrevox.store.repositories.sim_ledger import SimLedger
@@ -116,24 +116,4 @@ def build_worker(
 
 def speech_factory(settings: Settings) -> SpeechFactory:
     """The speech providers of a call at audio fidelity (audio/providers)."""
-    return providers.factory(
-        SpeechKeys(
-            cartesia_api_key=settings.cartesia_api_key,
-            cartesia_base_url=settings.cartesia_base_url,
-            soniox_api_key=settings.soniox_api_key,
-            soniox_base_url=settings.soniox_base_url,
-            elevenlabs_api_key=settings.elevenlabs_api_key,
-            elevenlabs_base_url=settings.elevenlabs_base_url,
-            elevenlabs_tts_model=settings.elevenlabs_tts_model,
-            deepgram_api_key=settings.deepgram_api_key,
-            deepgram_base_url=settings.deepgram_base_url,
-            deepgram_model=settings.deepgram_model,
-            openai_speech_base_url=settings.openai_speech_base_url,
-            openai_speech_api_key=settings.openai_speech_api_key,
-            openai_tts_model=settings.openai_tts_model,
-            openai_tts_voice=settings.openai_tts_voice,
-            openai_stt_model=settings.openai_stt_model,
-            stt_provider=settings.stt_provider,
-            tts_fallback=settings.tts_fallback,
-        )
-    )
+    return providers.factory(speech_keys(settings))

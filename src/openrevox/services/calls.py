@@ -20,6 +20,7 @@ from openrevox.services import assistants as assistant_service
 from openrevox.services import order_status
 from openrevox.services.order_status import move
 from openrevox.services.routing import router_for
+from openrevox.services.speech import local_speech_refusal
 from openrevox.settings import Settings
 from openrevox.store.repositories import calls, do_not_contact, phone_numbers
 from openrevox.store.repositories.accounts import Principal
@@ -94,6 +95,8 @@ async def create_call(
             "calls only (use a test key, a sandbox number, or set OPENREVOX_LLM_BASE_URL)",
             param="phone_number",
         )
+    if not route.simulated and (refusal := local_speech_refusal(settings, snapshot)):
+        raise InvalidField(refusal, param="phone_number")
     if await do_not_contact.is_listed(
         conn, organization_id=principal.organization_id, mode=principal.mode, phone_number=to_number
     ):
