@@ -34,6 +34,7 @@ def carrier_server(
         server.settings.database_url,
         tmp_path_factory.mktemp("carrier"),
         telephony_provider="sim,twilio",
+        local_speech="allow",  # a live call to a real number may be created
         twilio_account_sid="AC" + "0" * 32,  # never called: these tests dial nothing
         twilio_auth_token="unused",
         llm_base_url="http://127.0.0.1:9/v1",
