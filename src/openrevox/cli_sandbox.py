@@ -46,6 +46,51 @@ def provision(
     typer.echo(f"{record.phone_number}  id={record.id}")
 
 
+@numbers_app.command("import")
+def import_number(
+    number: Annotated[str, typer.Argument(help="The number, E.164 (+1...).")],
+    provider: Annotated[str, typer.Option(help="The carrier it belongs to.")] = "twilio",
+    label: Annotated[str, typer.Option(help="A label for the number.")] = "",
+    organization: OrgOption = "",
+) -> None:
+    """Register a number of your carrier account as a live caller ID (checked against the
+    account's incoming numbers and verified caller IDs; the first becomes the default)."""
+    from openrevox.dispatch.runtime import build_carriers
+    from openrevox.errors import OpenRevoxError
+    from openrevox.services import phone_numbers as number_imports
+    from openrevox.settings import Settings
+
+    carriers = build_carriers(Settings.from_env())
+
+    async def work(db: Database) -> Any:
+        principal = await principal_for(db, organization, "live")
+        try:
+            checked, kind = await number_imports.checked_number(
+                principal, carriers, number, provider
+            )
+            async with db.transaction() as conn:
+                return await number_imports.import_number(
+                    conn,
+                    principal,
+                    number=checked,
+                    provider=provider,
+                    kind=kind,
+                    now=datetime.now(UTC),
+                    label=label or None,
+                )
+        finally:
+            for carrier in carriers.values():
+                await carrier.aclose()
+
+    try:
+        record = with_db(work)
+    except OpenRevoxError as error:
+        typer.echo(f"refused: {error.message}", err=True)
+        raise typer.Exit(code=1) from None
+    default = " (the default caller ID)" if record.is_default else ""
+    typer.echo(f"{record.phone_number}  {record.provider} {record.type}{default}  id={record.id}")
+
+
 @sandbox_app.command("call-in")
 def call_in(
     to: Annotated[str, typer.Option("--to", help="One of your numbers.")],

@@ -17,6 +17,7 @@ from tests.dispatch.test_sandbox_numbers import wait_until_done
 from tests.telephony.conftest import twilio_settings_changes
 from tests.telephony.fake_twilio import FakeTwilio
 from tests.telephony.test_twilio_outbound import assistant, real_number
+from tests.test_cli import Cli, _env
 
 
 def new_number() -> str:
@@ -142,3 +143,27 @@ def test_a_carrier_call_with_the_local_speech_kit_is_refused_unless_allowed(
         assert simulated.status_code == 200, simulated.text
     finally:
         server.stop()
+
+
+def test_openrevox_numbers_import_registers_a_twilio_number(
+    fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    cli = Cli(
+        _env(
+            f"sqlite:///{tmp_path / 'cli.db'}",
+            tmp_path,
+            OPENREVOX_TELEPHONY="sim,twilio",
+            OPENREVOX_TWILIO_ACCOUNT_SID=fake_twilio.account_sid,
+            OPENREVOX_TWILIO_AUTH_TOKEN=fake_twilio.auth_token,
+            OPENREVOX_TWILIO_API_BASE_URL=fake_twilio.url,
+            OPENREVOX_PUBLIC_URL="https://openrevox.example",
+        )
+    )
+    cli.run("migrate")
+    cli.run("orgs", "create", "Acme", "--email", f"{uuid.uuid4().hex}@example.test")
+    owned, stranger = new_number(), new_number()
+    fake_twilio.incoming_numbers.add(owned)
+    imported = cli.run("numbers", "import", owned, "--label", "main")
+    assert f"{owned}  twilio owned_number (the default caller ID)" in imported.stdout
+    refused = cli.run("numbers", "import", stranger, expect=1)
+    assert "neither a phone number of your twilio account" in refused.stderr
