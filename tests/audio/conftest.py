@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.audio.fake_cartesia_tts import FakeCartesiaTTS
+from tests.audio.fake_deepgram_stt import FakeDeepgramSTT
 from tests.audio.fake_elevenlabs_tts import FakeElevenLabsTTS
 from tests.audio.fake_soniox_stt import FakeSonioxSTT
 
@@ -49,3 +50,16 @@ def elevenlabs_tts_server() -> Iterator[FakeElevenLabsTTS]:
 def fake_elevenlabs_tts(elevenlabs_tts_server: FakeElevenLabsTTS) -> FakeElevenLabsTTS:
     elevenlabs_tts_server.reset()
     return elevenlabs_tts_server
+
+
+@pytest.fixture(scope="session")
+def deepgram_stt_server() -> Iterator[FakeDeepgramSTT]:
+    server = FakeDeepgramSTT().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_deepgram(deepgram_stt_server: FakeDeepgramSTT) -> FakeDeepgramSTT:
+    deepgram_stt_server.reset()
+    return deepgram_stt_server

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from openrevox.audio.providers import SpeechKeys, build, choose
 from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
+from openrevox.audio.providers.deepgram.stt import DeepgramRecognition
 from openrevox.audio.providers.elevenlabs.tts import ElevenLabsSpeech
 from openrevox.audio.providers.soniox.stt import SonioxRecognition
 
@@ -110,3 +111,12 @@ def test_the_tts_fallback_serves_gradium_voices_and_voices_without_their_key() -
     tts = choose({"voice": ELEVEN}, unset).record["tts"]
     assert tts["provider"] == "local"
     assert "OPENREVOX_OPENAI_SPEECH_BASE_URL" in tts["fallback_reason"]
+
+
+def test_build_gives_deepgram_the_assistants_terms_as_keyterms() -> None:
+    keys = replace(ALL_KEYS, stt_provider="deepgram", deepgram_base_url="wss://dg.example")
+    speech = build({"voice": ELEVEN, "stt_context": {"terms": ["Acme", " "]}}, keys)
+    assert isinstance(speech.stt, DeepgramRecognition)
+    assert speech.stt.url.startswith("wss://dg.example/v1/listen?model=nova-3&encoding=mulaw")
+    assert speech.stt.url.endswith("&keyterm=Acme")
+    assert speech.record["stt"] == {"provider": "deepgram", "model": "nova-3"}

@@ -161,8 +161,17 @@ def build(assistant: Mapping[str, Any], keys: SpeechKeys) -> CallSpeech:
             model=str(plan.record["stt"]["model"]),
             context=soniox_context(assistant.get("stt_context")),
         )
+    if plan.stt == "deepgram" and keys.deepgram_api_key:
+        from openrevox.audio.providers.deepgram.stt import DeepgramRecognition, deepgram_terms
+
+        stt = DeepgramRecognition(
+            api_key=keys.deepgram_api_key,
+            base_url=keys.deepgram_base_url,
+            model=str(plan.record["stt"]["model"]),
+            terms=deepgram_terms(assistant.get("stt_context")),
+        )
     record = plan.record
-    # Planned but not built here yet (Deepgram, OpenAI-compatible): the local kit serves.
+    # Planned but not built here yet (OpenAI-compatible): the local kit serves.
     for side, built in (("tts", tts), ("stt", stt)):
         if built is None and record[side]["provider"] != LOCAL:
             provider = record[side]["provider"]

@@ -41,7 +41,7 @@ DEFAULT_MODEL: Final = "eleven_flash_v2_5"
 OUTPUT_FORMAT: Final = "ulaw_8000"
 SPEED_RANGE: Final = (0.7, 1.2)
 CONNECT_TIMEOUT: Final = 5.0
-END_IDLE: Final = 2.0  # ended, audio begun, text not all aligned, silent this long: done
+END_IDLE: Final = 10.0  # a last resort: ended, text not all aligned, silent this long
 _CLOSED: Final = object()
 
 

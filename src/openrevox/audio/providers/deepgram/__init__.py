@@ -1,0 +1,1 @@
+"""Deepgram live STT over its /v1/listen websocket."""

@@ -1,0 +1,251 @@
+"""Deepgram live STT over its websocket (``/v1/listen``), one stream per call.
+
+The query asks for the phone line's own audio (``encoding=mulaw``, ``sample_rate=8000``,
+mono: nothing is resampled), ``interim_results`` (reported to ``on_interim``, a second
+trigger for barge-in), ``endpointing`` and ``utterance_end_ms`` with ``vad_events``:
+Deepgram's end-of-speech signals (``speech_final`` results, ``UtteranceEnd``) are
+counted in ``endpoints`` and reported to ``on_endpoint``. The assistant's
+``stt_context`` terms go as ``keyterm`` (nova-3) or ``keywords`` (older models). Our
+turn detection ends a turn with a ``Finalize`` message: the finals since the last one
+come back up to a result marked ``from_finalize``. ``KeepAlive`` every few seconds of
+silence keeps the stream open between turns; Deepgram cannot take back audio already
+sent, so ``finalize``'s ``drop`` is ignored.
+
+A small client over ``websockets`` rather than the official ``deepgram-sdk`` (which the
+tests use to check the fake): the SDK's async client connects through the deprecated
+``websockets.legacy`` module, which the ``websockets`` we depend on is removing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from openrevox.audio.codec import Samples, ulaw_encode
+from openrevox.audio.speech import SpeechFault
+
+DEFAULT_MODEL: Final = "nova-3"
+CONNECT_TIMEOUT: Final = 5.0
+FINAL_TIMEOUT: Final = 5.0  # a Finalize with no from_finalize result by then: stuck
+KEEPALIVE_SECONDS: Final = 5.0
+ENDPOINTING_MS: Final = 300
+UTTERANCE_END_MS: Final = 1000
+
+
+def websocket_url(
+    base_url: str, *, model: str = DEFAULT_MODEL, terms: list[str] | None = None
+) -> str:
+    """The live websocket under a Deepgram base URL (``wss://api.deepgram.com``)."""
+    base = base_url.rstrip("/")
+    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
+        if base.startswith(http):
+            base = ws + base[len(http) :]
+    query: list[tuple[str, str]] = [
+        ("model", model),
+        ("encoding", "mulaw"),
+        ("sample_rate", "8000"),
+        ("channels", "1"),
+        ("interim_results", "true"),
+        ("punctuate", "true"),
+        ("smart_format", "true"),
+        ("endpointing", str(ENDPOINTING_MS)),
+        ("utterance_end_ms", str(UTTERANCE_END_MS)),
+        ("vad_events", "true"),
+    ]
+    name = "keyterm" if model.startswith("nova-3") else "keywords"
+    query += [(name, term) for term in terms or []]
+    return f"{base}/v1/listen?{urlencode(query)}"
+
+
+def deepgram_terms(stt_context: Mapping[str, Any] | None) -> list[str]:
+    """The assistant's ``stt_context`` terms (Deepgram has no key/value context)."""
+    if not stt_context:
+        return []
+    return [str(term).strip() for term in stt_context.get("terms") or [] if str(term).strip()]
+
+
+class DeepgramRecognition:
+    """A call's ``SpeechToText`` on Deepgram."""
+
+    name = "deepgram"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        model: str = DEFAULT_MODEL,
+        terms: list[str] | None = None,
+    ) -> None:
+        self.on_interim: Callable[[str], None] | None = None
+        self.on_endpoint: Callable[[], None] | None = None
+        self.endpoints = 0  # speech_final results and UtteranceEnd messages seen
+        self.url = websocket_url(base_url, model=model, terms=terms)
+        self._api_key = api_key
+        self._connection: ClientConnection | None = None
+        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._finals: list[str] = []  # final transcripts since the last Finalize
+        self._waiting: deque[asyncio.Future[str]] = deque()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._fault: SpeechFault | None = None
+        self._closing = False
+        self._sent_audio = False  # audio since the last Finalize
+        self._last_sent = 0.0
+
+    async def start(self) -> None:
+        try:
+            self._connection = await websockets.connect(
+                self.url,
+                additional_headers={"Authorization": f"Token {self._api_key}"},
+                open_timeout=CONNECT_TIMEOUT,
+                max_size=None,
+            )
+        except InvalidStatus as error:
+            status = error.response.status_code
+            raise SpeechFault(
+                "stt_unreachable", f"Deepgram refused the connection: HTTP {status}"
+            ) from error
+        except (OSError, TimeoutError, websockets.WebSocketException) as error:
+            raise SpeechFault(
+                "stt_unreachable", f"Deepgram: {type(error).__name__}: {error}"
+            ) from error
+        self._last_sent = asyncio.get_running_loop().time()
+        self._tasks = [
+            asyncio.create_task(self._read()),
+            asyncio.create_task(self._write()),
+            asyncio.create_task(self._keep_alive()),
+        ]
+
+    def send(self, samples: Samples) -> None:
+        if self._fault is None and not self._closing and len(samples):
+            self._sent_audio = True
+            self._outbox.put_nowait(ulaw_encode(samples))
+
+    async def finalize(self, drop: int = 0) -> str:
+        if self._fault is not None:
+            raise self._fault
+        if not self._sent_audio:
+            text, self._finals = " ".join(self._finals).strip(), []
+            return text
+        self._sent_audio = False
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting.append(done)
+        self._outbox.put_nowait(None)  # after the audio already queued
+        try:
+            return await asyncio.wait_for(asyncio.shield(done), FINAL_TIMEOUT)
+        except TimeoutError as error:
+            self._fail(
+                SpeechFault("stt_timeout", f"no final transcript within {FINAL_TIMEOUT:g} s")
+            )
+            raise self._fault or SpeechFault("stt_timeout") from error
+
+    async def _write(self) -> None:
+        connection = self._connection
+        assert connection is not None
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                item = await self._outbox.get()
+                if item is None:
+                    await connection.send(json.dumps({"type": "Finalize"}))
+                else:
+                    await connection.send(item)
+                self._last_sent = loop.time()
+        except ConnectionClosed:
+            pass  # the reader says why
+
+    async def _keep_alive(self) -> None:
+        connection = self._connection
+        assert connection is not None
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(KEEPALIVE_SECONDS / 2)
+                if loop.time() - self._last_sent >= KEEPALIVE_SECONDS and self._outbox.empty():
+                    await connection.send(json.dumps({"type": "KeepAlive"}))
+                    self._last_sent = loop.time()
+
+    async def _read(self) -> None:
+        connection = self._connection
+        assert connection is not None
+        try:
+            async for raw in connection:
+                if isinstance(raw, str):
+                    try:
+                        self._message(json.loads(raw))
+                    except (ValueError, TypeError, AttributeError, IndexError):
+                        self._fail(SpeechFault("stt_error", f"Deepgram sent {raw[:200]!r}"))
+                        return
+            code, reason = connection.close_code, connection.close_reason
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else 1006
+            reason = closed.rcvd.reason if closed.rcvd else ""
+        if code not in (1000, None) and reason:
+            # Deepgram closes with its error code as the reason (NET-0001, DATA-0000...).
+            self._fail(SpeechFault("stt_error", f"Deepgram {code}: {reason}"))
+        self._fail(
+            SpeechFault("stt_disconnected", f"Deepgram closed the connection ({code} {reason})")
+        )
+
+    def _message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "UtteranceEnd":
+            self._endpoint()
+            return
+        if kind == "Error" or message.get("err_code"):
+            code = message.get("variant") or message.get("err_code") or ""
+            detail = message.get("description") or message.get("err_msg") or "error"
+            self._fail(SpeechFault("stt_error", f"Deepgram {code}: {detail}".replace(" :", ":")))
+            return
+        if kind != "Results":
+            return
+        alternatives = (message.get("channel") or {}).get("alternatives") or [{}]
+        transcript = str(alternatives[0].get("transcript") or "").strip()
+        if message.get("is_final"):
+            if transcript:
+                self._finals.append(transcript)
+            if message.get("speech_final"):
+                self._endpoint()
+            if message.get("from_finalize") and self._waiting:
+                text, self._finals = " ".join(self._finals).strip(), []
+                waiting = self._waiting.popleft()
+                if not waiting.done():
+                    waiting.set_result(text)
+        elif transcript and self.on_interim is not None:
+            self.on_interim(" ".join([*self._finals, transcript]).strip())
+
+    def _endpoint(self) -> None:
+        self.endpoints += 1
+        if self.on_endpoint is not None:
+            self.on_endpoint()
+
+    def _fail(self, fault: SpeechFault) -> None:
+        if self._fault is None and not self._closing:
+            self._fault = fault
+        while self._waiting:
+            waiting = self._waiting.popleft()
+            if not waiting.done():
+                waiting.set_exception(self._fault or fault)
+
+    async def close(self) -> None:
+        self._closing = True
+        connection = self._connection
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.send(json.dumps({"type": "CloseStream"}))
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
