@@ -13,6 +13,7 @@ OpenRevoxError
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 class OpenRevoxError(Exception):
@@ -68,6 +69,34 @@ class Conflict(OpenRevoxError):
 class InvalidField(OpenRevoxError):
     status_code = 422
     error_type = "invalid_request_error"
+
+
+class InvalidFields(InvalidField):
+    """Several fields refused at once (a form shows each at its field); the first one is
+    the error's ``param`` and message, as the API answers."""
+
+    def __init__(self, errors: list[tuple[str | None, str]]):
+        param, message = errors[0] if errors else (None, "invalid request")
+        super().__init__(f"{param}: {message}" if param else message, param=param)
+        self.errors = errors
+
+
+# Discriminated unions put the chosen member's tag in the location; a client never sent it.
+_UNION_TAGS = frozenset({"dedicated-instance", "openrouter", "custom", "realtime"})
+
+
+def validation_param(location: tuple[Any, ...]) -> str | None:
+    """The dotted ``param`` of a pydantic error's location (``llm_model.api_url``)."""
+    parts = [str(part) for part in location]
+    if parts and parts[0] in ("body", "query", "path", "header"):  # where, not which field
+        parts = parts[1:]
+    parts = [p for p in parts if p not in _UNION_TAGS and "[" not in p and "function-" not in p]
+    return ".".join(parts) or None
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
 
 
 class RateLimited(OpenRevoxError):

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openrevox.api.responses import JSON
-from openrevox.errors import OpenRevoxError
+from openrevox.errors import OpenRevoxError, validation_message, validation_param
 
 log = logging.getLogger("openrevox.api")
 
@@ -21,21 +21,8 @@ def error_body(
     return {"error": {"type": error_type, "message": message, "param": param, "code": code}}
 
 
-# Discriminated unions put the chosen member's tag in the location; a client never sent it.
-_UNION_TAGS = frozenset({"dedicated-instance", "openrouter", "custom", "realtime"})
-
-
-def _param(location: tuple[Any, ...]) -> str | None:
-    parts = [str(part) for part in location]
-    if parts and parts[0] in ("body", "query", "path", "header"):  # where, not which field
-        parts = parts[1:]
-    parts = [p for p in parts if p not in _UNION_TAGS and "[" not in p and "function-" not in p]
-    return ".".join(parts) or None
-
-
-def _describe(error: dict[str, Any]) -> str:
-    message = str(error.get("msg", "invalid value"))
-    return message.removeprefix("Value error, ")
+_param = validation_param
+_describe = validation_message
 
 
 async def _on_openrevox_error(_request: Request, exc: Exception) -> JSON:

@@ -276,3 +276,45 @@ async def delete(
     for order in pending:
         await order_status.apply(conn, order, OrderEvent.ERROR, now, next_attempt_at=None)
     await assistants.delete(conn, assistant_id=assistant_id)
+
+
+async def answer_faq(
+    conn: AsyncConnection,
+    principal: Principal,
+    assistant_id: str,
+    item_id: str,
+    answer: str,
+    now: datetime,
+) -> AssistantRecord:
+    """A person's answer to a question the agent could not answer: the item becomes an
+    answered FAQ item with ``source: human``; the others keep theirs (unlike a PATCH of
+    ``faq_items``, which replaces the whole list with human items). Pending calls take it."""
+    answer = answer.strip()
+    if not answer:
+        raise InvalidField("write an answer", param="answer")
+    if len(answer) > 10_000 or "\x00" in answer:
+        raise InvalidField("an answer has at most 10,000 characters, no NUL", param="answer")
+    current = await assistants.get(
+        conn,
+        organization_id=principal.organization_id,
+        mode=principal.mode,
+        assistant_id=assistant_id,
+        lock=True,
+    )
+    if current is None:
+        raise NotFound(f"no assistant with id '{assistant_id}'", param="id")
+    if not any(item.id == item_id for item in current.faq_items):
+        raise NotFound(f"no FAQ item with id '{item_id}'", param="faq_item")
+    items = [
+        {
+            "question": item.question,
+            "answer": answer if item.id == item_id else item.answer,
+            "needs_human_answer": False if item.id == item_id else item.needs_human_answer,
+            "source": "human" if item.id == item_id else item.source,
+        }
+        for item in current.faq_items
+    ]
+    await assistants.replace_faq(conn, assistant_id=assistant_id, items=items, now=now)
+    updated = await get_or_404(conn, principal, assistant_id)
+    await _resnapshot_pending_calls(conn, principal, updated, now)
+    return updated

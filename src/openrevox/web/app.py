@@ -10,7 +10,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openrevox.web import auth, calls, keys, live
+from openrevox.web import assistants, auth, calls, keys, live
 from openrevox.web.context import ServicesGetter, WebServices
 from openrevox.web.templating import STATIC, page
 
@@ -60,6 +60,14 @@ def create_web_app(services: ServicesGetter) -> Starlette:
         Route("/calls/{call_id}", calls.call_page, methods=["GET"]),
         Route("/calls/{call_id}/live", live.call_stream, methods=["GET"]),
         Route("/calls/{call_id}/webhooks/{event_id}/replay", calls.replay_event, methods=["POST"]),
+        Route("/assistants", assistants.list_page, methods=["GET"]),
+        Route("/assistants/new", assistants.new_page, methods=["GET"]),
+        Route("/assistants/new", assistants.create, methods=["POST"]),
+        Route("/assistants/{assistant_id}", assistants.edit_page, methods=["GET"]),
+        Route("/assistants/{assistant_id}", assistants.update, methods=["POST"]),
+        Route("/assistants/{assistant_id}/clone", assistants.clone, methods=["POST"]),
+        Route("/assistants/{assistant_id}/delete", assistants.delete, methods=["POST"]),
+        Route("/assistants/{assistant_id}/faq/{item_id}", assistants.answer_faq, methods=["POST"]),
         Route("/keys", keys.keys_page, methods=["GET"]),
         Route("/keys", keys.create_key, methods=["POST"]),
         Route("/keys/{key_id}/revoke", keys.revoke_key, methods=["POST"]),
