@@ -10,6 +10,7 @@ import pytest
 from tests.audio.fake_cartesia_tts import FakeCartesiaTTS
 from tests.audio.fake_deepgram_stt import FakeDeepgramSTT
 from tests.audio.fake_elevenlabs_tts import FakeElevenLabsTTS
+from tests.audio.fake_openai_speech import FakeOpenAISpeech
 from tests.audio.fake_soniox_stt import FakeSonioxSTT
 
 
@@ -63,3 +64,17 @@ def deepgram_stt_server() -> Iterator[FakeDeepgramSTT]:
 def fake_deepgram(deepgram_stt_server: FakeDeepgramSTT) -> FakeDeepgramSTT:
     deepgram_stt_server.reset()
     return deepgram_stt_server
+
+
+@pytest.fixture(scope="session")
+def openai_speech_server() -> Iterator[FakeOpenAISpeech]:
+    server = FakeOpenAISpeech()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_openai_speech(openai_speech_server: FakeOpenAISpeech) -> FakeOpenAISpeech:
+    openai_speech_server.reset()
+    return openai_speech_server

@@ -8,6 +8,7 @@ from openrevox.audio.providers import SpeechKeys, build, choose
 from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
 from openrevox.audio.providers.deepgram.stt import DeepgramRecognition
 from openrevox.audio.providers.elevenlabs.tts import ElevenLabsSpeech
+from openrevox.audio.providers.openai_compatible.speech import OpenAISpeech, OpenAITranscription
 from openrevox.audio.providers.soniox.stt import SonioxRecognition
 
 KEYS = SpeechKeys(cartesia_api_key="ck", soniox_api_key="sk")
@@ -120,3 +121,26 @@ def test_build_gives_deepgram_the_assistants_terms_as_keyterms() -> None:
     assert speech.stt.url.startswith("wss://dg.example/v1/listen?model=nova-3&encoding=mulaw")
     assert speech.stt.url.endswith("&keyterm=Acme")
     assert speech.record["stt"] == {"provider": "deepgram", "model": "nova-3"}
+
+
+def test_build_serves_an_openai_compatible_server_for_the_fallback_voice_and_the_stt() -> None:
+    keys = replace(
+        ALL_KEYS,
+        stt_provider="openai",
+        tts_fallback="openai",
+        openai_tts_model="kokoro",
+        openai_tts_voice="af_heart",
+        openai_stt_model="Systran/faster-whisper-small",
+    )
+    assistant = {
+        "voice": {"provider": "gradium", "id": "g", "speed": 1.2},
+        "stt_context": {"terms": ["Acme"]},
+    }
+    speech = build(assistant, keys)
+    assert isinstance(speech.tts, OpenAISpeech) and isinstance(speech.stt, OpenAITranscription)
+    assert (speech.tts.model, speech.tts.voice, speech.tts.speed) == ("kokoro", "af_heart", 1.2)
+    assert speech.stt.model == "Systran/faster-whisper-small" and speech.stt.prompt == "Acme"
+    assert speech.record["tts"]["provider"] == "openai" and speech.record["stt"] == {
+        "provider": "openai",
+        "model": "Systran/faster-whisper-small",
+    }

@@ -9,7 +9,8 @@ import asyncio
 
 import pytest
 
-from openrevox.audio.providers.deepgram.stt import DeepgramRecognition, deepgram_terms
+from openrevox.audio.providers import context_terms
+from openrevox.audio.providers.deepgram.stt import DeepgramRecognition
 from openrevox.audio.speech import SpeechFault
 from tests.audio.fake_deepgram_stt import FakeDeepgramSTT
 from tests.audio.providers.test_soniox_stt import stream, utterance
@@ -22,7 +23,7 @@ def deepgram(fake: FakeDeepgramSTT, **changes: object) -> DeepgramRecognition:
 
 
 def test_a_turn_is_streamed_and_finalized_into_its_text(fake_deepgram: FakeDeepgramSTT) -> None:
-    terms = deepgram_terms({"general": [{"key": "domain", "value": "x"}], "terms": ["Alex Martin"]})
+    terms = context_terms({"general": [{"key": "domain", "value": "x"}], "terms": ["Alex Martin"]})
 
     async def run() -> tuple[str, str, list[str], int]:
         ears = deepgram(fake_deepgram, terms=terms)

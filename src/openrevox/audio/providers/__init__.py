@@ -162,24 +162,45 @@ def build(assistant: Mapping[str, Any], keys: SpeechKeys) -> CallSpeech:
             context=soniox_context(assistant.get("stt_context")),
         )
     if plan.stt == "deepgram" and keys.deepgram_api_key:
-        from openrevox.audio.providers.deepgram.stt import DeepgramRecognition, deepgram_terms
+        from openrevox.audio.providers.deepgram.stt import DeepgramRecognition
 
         stt = DeepgramRecognition(
             api_key=keys.deepgram_api_key,
             base_url=keys.deepgram_base_url,
             model=str(plan.record["stt"]["model"]),
-            terms=deepgram_terms(assistant.get("stt_context")),
+            terms=context_terms(assistant.get("stt_context")),
         )
-    record = plan.record
-    # Planned but not built here yet (OpenAI-compatible): the local kit serves.
-    for side, built in (("tts", tts), ("stt", stt)):
-        if built is None and record[side]["provider"] != LOCAL:
-            provider = record[side]["provider"]
-            record = {
-                **record,
-                side: {"provider": LOCAL, "fallback_reason": f"{provider} not served yet"},
-            }
-    return CallSpeech(stt=stt, tts=tts, record=record)
+    if keys.openai_speech_base_url and "openai" in (plan.tts, plan.stt):
+        from openrevox.audio.providers.openai_compatible.speech import (
+            OpenAISpeech,
+            OpenAITranscription,
+        )
+
+        if plan.tts == "openai":
+            voice = assistant.get("voice") or {}
+            tts = OpenAISpeech(
+                base_url=keys.openai_speech_base_url,
+                api_key=keys.openai_speech_api_key,
+                model=keys.openai_tts_model,
+                voice=keys.openai_tts_voice,
+                speed=voice_speed(voice) if voice.get("speed") is not None else None,
+            )
+        if plan.stt == "openai":
+            stt = OpenAITranscription(
+                base_url=keys.openai_speech_base_url,
+                api_key=keys.openai_speech_api_key,
+                model=keys.openai_stt_model,
+                terms=context_terms(assistant.get("stt_context")),
+            )
+    return CallSpeech(stt=stt, tts=tts, record=plan.record)
+
+
+def context_terms(stt_context: Mapping[str, Any] | None) -> list[str]:
+    """The assistant's ``stt_context`` terms, for providers with no key/value context
+    (Deepgram's keyterms, an OpenAI-compatible server's prompt)."""
+    if not stt_context:
+        return []
+    return [str(term).strip() for term in stt_context.get("terms") or [] if str(term).strip()]
 
 
 def _volume(value: Any) -> float | None:

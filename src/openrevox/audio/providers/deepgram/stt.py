@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import json
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -64,13 +64,6 @@ def websocket_url(
     name = "keyterm" if model.startswith("nova-3") else "keywords"
     query += [(name, term) for term in terms or []]
     return f"{base}/v1/listen?{urlencode(query)}"
-
-
-def deepgram_terms(stt_context: Mapping[str, Any] | None) -> list[str]:
-    """The assistant's ``stt_context`` terms (Deepgram has no key/value context)."""
-    if not stt_context:
-        return []
-    return [str(term).strip() for term in stt_context.get("terms") or [] if str(term).strip()]
 
 
 class DeepgramRecognition:

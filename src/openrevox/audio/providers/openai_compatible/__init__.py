@@ -1,0 +1,1 @@
+"""Any OpenAI-compatible speech server (/audio/speech, /audio/transcriptions)."""
