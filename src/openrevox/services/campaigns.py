@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, LaunchIn
+from openrevox.api.schemas.campaign import CampaignCreate, CampaignPatch, LaunchIn, Selection
 from openrevox.domain.lifecycle import OrderEvent, OrderStatus
 from openrevox.domain.retry_config import policy_from_wire
 from openrevox.domain.schedule import RetryPolicy, first_dial_time, load_timezone, next_dial_time
@@ -398,6 +398,20 @@ async def launch(
         {"updated_at": now, "scheduled_at": body.scheduled_at or campaign.scheduled_at},
     )
     return report
+
+
+async def launch_everything(
+    conn: AsyncConnection,
+    principal: Principal,
+    campaign_id: str,
+    now: datetime,
+    *,
+    carriers: tuple[str, ...],
+) -> LaunchReport:
+    """Launch every row now (AI first): the CLI's ``--launch``, the import's
+    ``launch=true`` and the dashboard's Launch button."""
+    everything = LaunchIn(mode="ai_first", selection=Selection())
+    return await launch(conn, principal, campaign_id, everything, now, carriers=carriers)
 
 
 async def _unroutable(

@@ -91,7 +91,7 @@ MAX_FORM_BYTES = 64 * 1024
 Form = dict[str, str]
 
 
-async def read_form(request: Request) -> Form:
+async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES) -> Form:
     """An urlencoded form (all our forms are): parsed here, so that no multipart parser
     is needed; the first value of each name."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -100,7 +100,7 @@ async def read_form(request: Request) -> Form:
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM_BYTES:
+        if len(body) > max_bytes:
             raise HTTPException(413, "the form is too large")
     try:
         pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=100)
@@ -112,9 +112,9 @@ async def read_form(request: Request) -> Form:
     return form
 
 
-async def checked_form(request: Request, visitor: Visitor) -> Form:
+async def checked_form(request: Request, visitor: Visitor, max_bytes: int = MAX_FORM_BYTES) -> Form:
     """The posted form, after its synchronizer token was checked (403 otherwise)."""
-    form = await read_form(request)
+    form = await read_form(request, max_bytes)
     sent = form.get("csrf")
     if not isinstance(sent, str) or not hmac.compare_digest(
         sent.encode(), visitor.session.csrf_token.encode()

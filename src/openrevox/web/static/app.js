@@ -65,7 +65,8 @@ function subscribe(call) {
   if (!url || !window.EventSource) return;
   const source = new EventSource(url);
   const shown = {}; // region -> the HTML last swapped in (a reconnect sends it again)
-  ["summary", "attempts", "webhooks"].forEach((region) => {
+  const regions = (call.dataset.regions || "summary attempts webhooks").split(" ");
+  regions.forEach((region) => {
     source.addEventListener(region, (event) => {
       const target = call.querySelector(`[data-region="${region}"]`);
       if (!target || shown[region] === event.data) return;
@@ -80,8 +81,26 @@ function subscribe(call) {
   });
 }
 
+// A CSV chosen in the campaign form is read here into the form's text field: the forms
+// are urlencoded (the server needs no multipart parser).
+function readCsvInto(input) {
+  const target = document.getElementById("csv-text");
+  if (!target) return;
+  input.addEventListener("change", () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    const reader = new FileReader();
+    reader.onload = () => { target.value = reader.result; target.dataset.loaded = file.name; };
+    reader.readAsText(file);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const csv = document.getElementById("csv-file");
+  if (csv) readCsvInto(csv);
   bindPage(document);
-  const call = document.getElementById("call");
-  if (call) subscribe(call);
+  ["call", "campaign"].forEach((id) => {
+    const live = document.getElementById(id);
+    if (live) subscribe(live);
+  });
 });
