@@ -13,6 +13,7 @@ from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.common import WireModel
 from openrevox.domain.clock import iso
 from openrevox.errors import InvalidField, NotFound
+from openrevox.services import number_settings
 from openrevox.services import phone_numbers as number_imports
 from openrevox.store.repositories import accounts, assistants, phone_numbers
 from openrevox.store.repositories.accounts import Principal
@@ -162,27 +163,19 @@ async def update_phone_number(
     phone_number_id: str, principal: Auth, services: Services, body: PhoneNumberPatch | None = None
 ) -> JSON:
     body = body or PhoneNumberPatch()
+    given = body.given()
     async with services.db.transaction() as conn:
-        record = await _get_or_404(conn, principal, phone_number_id)
-        changes: dict[str, object] = {}
-        if "label" in body.given():
-            changes["label"] = body.label
-        if "inbound_assistant_id" in body.given():
-            if body.inbound_assistant_id is not None:
-                found = await assistants.get(
-                    conn,
-                    organization_id=principal.organization_id,
-                    mode=principal.mode,
-                    assistant_id=body.inbound_assistant_id,
-                )
-                if found is None:
-                    raise InvalidField(
-                        f"no assistant with id '{body.inbound_assistant_id}'",
-                        param="inbound_assistant_id",
-                    )
-            changes["inbound_assistant_id"] = body.inbound_assistant_id
-        await phone_numbers.update(conn, phone_number_id=record.id, changes=changes)
-        updated = await _get_or_404(conn, principal, phone_number_id)
+        updated = await number_settings.update(
+            conn,
+            principal,
+            phone_number_id,
+            label=body.label if "label" in given else number_settings.UNSET,
+            inbound_assistant_id=(
+                body.inbound_assistant_id
+                if "inbound_assistant_id" in given
+                else number_settings.UNSET
+            ),
+        )
         payload = {"phone_number": await phone_number_wire(conn, principal, updated)}
     return JSON(payload)
 
