@@ -35,6 +35,20 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 PASSWORD = "correct horse battery staple"
+# Calls at any hour, one attempt: a sandbox test does not wait for a calling window.
+ANY_TIME = {
+    "allowed_days": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+    "calling_windows": [
+        {
+            "calling_window_start_time": "00:00",
+            "calling_window_end_time": "23:59",
+            "retry_delay_seconds": 60,
+        }
+    ],
+    "max_retry_attempts": 1,
+    "call_twice_in_a_row": False,
+    "timezone": "UTC",
+}
 FAST_RETRIES = "0.3,0.3,0.5,0.5,0.5,1,1,1,1,1,1,1,1,1,1,1"
 
 

@@ -16,6 +16,7 @@ import revox
 
 from tests.conftest import BACKENDS, LiveServer
 from tests.web.conftest import (
+    ANY_TIME,
     User,
     csrf_of,
     drop_database,
@@ -27,19 +28,6 @@ from tests.web.conftest import (
 
 SIM_SPEED = 4.0  # each call lasts a few seconds: the progress is seen moving
 TIMEOUT_MS = 90_000
-ANY_TIME = {
-    "allowed_days": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    "calling_windows": [
-        {
-            "calling_window_start_time": "00:00",
-            "calling_window_end_time": "23:59",
-            "retry_delay_seconds": 60,
-        }
-    ],
-    "max_retry_attempts": 1,
-    "call_twice_in_a_row": False,
-    "timezone": "UTC",
-}
 CSV = """phone_number,first_name
 +1 212 555 0110,Ada
 +1 212 555 0111,Bob

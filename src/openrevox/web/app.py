@@ -10,7 +10,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openrevox.web import assistants, auth, calls, campaigns, keys, live, numbers
+from openrevox.web import assistants, auth, calls, campaigns, keys, live, numbers, overview
 from openrevox.web.context import ServicesGetter, WebServices
 from openrevox.web.templating import STATIC, page
 
@@ -75,6 +75,7 @@ def create_web_app(services: ServicesGetter) -> Starlette:
         Route("/campaigns/{campaign_id}/{action}", campaigns.action, methods=["POST"]),
         Route("/numbers", numbers.numbers_page, methods=["GET"]),
         Route("/numbers/{number_id}", numbers.update, methods=["POST"]),
+        Route("/overview", overview.overview_page, methods=["GET"]),
         Route("/keys", keys.keys_page, methods=["GET"]),
         Route("/keys", keys.create_key, methods=["POST"]),
         Route("/keys/{key_id}/revoke", keys.revoke_key, methods=["POST"]),
