@@ -1,18 +1,21 @@
 """Voice-to-voice latency: from the callee's last voiced sample to the first voiced frame
-of the agent's reply, as the callee's phone sees them, with Cartesia and Soniox fakes.
+of the agent's reply, as the callee's phone sees them, for each TTS/STT pair side by side
+(their fakes): Cartesia + Soniox, ElevenLabs + Deepgram, an OpenAI-compatible server for
+both.
 
 Each call is a callee replaying a recorded question (the bundled Piper voice, 8 kHz
 mu-law, in real time, desynchronized across calls) and the agent's real audio line: the
 20 ms engine, Silero VAD, smart-turn (asked once per pause, the turn ends at 200 ms of
-quiet when it agrees), its Soniox STT and Cartesia TTS over their websockets. The fakes
-(tests/audio, run in a process of their own) are set to published figures: the STT's
-final transcript 350 ms after the end of speech, the TTS's first audio 90 ms after the
+quiet when it agrees), its STT and TTS clients. The fakes (tests/audio, run in a
+process of their own) are all set to the same figures: the STT's final transcript 350 ms
+after the end of speech (for the OpenAI-compatible server, which takes the whole turn
+when it ends: 350 ms after that request), the TTS's first audio 90 ms after the
 request. The LLM's first token is a 300 ms wait in the agent's loop (no endpoint). The
 platform share is the total minus those three delays: turn detection not hidden by the
 STT's delay, the websockets, the engine's ticks. It prints figures; it asserts nothing.
 
     .venv/bin/python bench/voice_to_voice.py --calls 1 --seconds 40
-    .venv/bin/python bench/voice_to_voice.py --calls 20 --seconds 60
+    .venv/bin/python bench/voice_to_voice.py --calls 20 --seconds 60 --pairs cartesia+soniox
 """
 
 from __future__ import annotations
@@ -42,13 +45,41 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q)) if values else float("nan")
 
 
-async def run(calls: int, seconds: float, urls: dict[str, str]) -> dict[str, Any]:
+PAIRS = ("cartesia+soniox", "elevenlabs+deepgram", "openai+openai")
+
+
+def speech_pair(pair: str, urls: dict[str, list[str]]) -> tuple[Any, Any]:
+    """The agent's (TTS, STT) clients for ``pair``, pointed at the fakes."""
+    from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
+    from openrevox.audio.providers.deepgram.stt import DeepgramRecognition
+    from openrevox.audio.providers.elevenlabs.tts import ElevenLabsSpeech
+    from openrevox.audio.providers.openai_compatible.speech import (
+        OpenAISpeech,
+        OpenAITranscription,
+    )
+    from openrevox.audio.providers.soniox.stt import SonioxRecognition
+
+    tts_name, stt_name = pair.split("+")
+    tts_url, tts_key = urls[tts_name]
+    stt_url, stt_key = urls[stt_name]
+    tts = {
+        "cartesia": lambda: CartesiaSpeech(api_key=tts_key, base_url=tts_url, voice_id="bench"),
+        "elevenlabs": lambda: ElevenLabsSpeech(api_key=tts_key, base_url=tts_url, voice_id="b"),
+        "openai": lambda: OpenAISpeech(base_url=tts_url, api_key=tts_key),
+    }[tts_name]()
+    stt = {
+        "soniox": lambda: SonioxRecognition(api_key=stt_key, base_url=stt_url),
+        "deepgram": lambda: DeepgramRecognition(api_key=stt_key, base_url=stt_url),
+        "openai": lambda: OpenAITranscription(base_url=stt_url, api_key=stt_key),
+    }[stt_name]()
+    return tts, stt
+
+
+async def run(calls: int, seconds: float, pair: str, urls: dict[str, list[str]]) -> dict[str, Any]:
     from openrevox.audio.codec import FRAME_BYTES, RATE, pad_to_frames, ulaw_decode, ulaw_encode
     from openrevox.audio.ear import TurnPolicy
     from openrevox.audio.engine import loop_engine
     from openrevox.audio.line import AudioLine
-    from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
-    from openrevox.audio.providers.soniox.stt import SonioxRecognition
     from openrevox.audio.silero import SileroState
     from openrevox.audio.tts import CALLEE, Synthesizer
     from openrevox.audio.turn import shared_smart_turn
@@ -111,14 +142,8 @@ async def run(calls: int, seconds: float, urls: dict[str, str]) -> dict[str, Any
     lines: list[AudioLine] = []
     for _ in range(calls):
         wire = Wire()
-        line = AudioLine.open(
-            engine,
-            wire.a,
-            {},
-            turns=turns,
-            tts=CartesiaSpeech(api_key=urls["key"], base_url=urls["tts"], voice_id="bench"),
-            stt=SonioxRecognition(api_key=urls["key"], base_url=urls["stt"]),
-        )
+        tts, stt = speech_pair(pair, urls)
+        line = AudioLine.open(engine, wire.a, {}, turns=turns, tts=tts, stt=stt)
         await line.start()
         callee = Callee(wire.b, int(rng.integers(0, cycle_frames)))
         wire.connect(line.side, callee)
@@ -144,6 +169,7 @@ async def run(calls: int, seconds: float, urls: dict[str, str]) -> dict[str, Any
     delays = STT_FINAL + LLM_FIRST_TOKEN + TTS_FIRST_BYTE
     share = [total - delays for total in totals]
     return {
+        "pair": pair,
         "calls": calls,
         "turns": len(totals),
         "total_p50_ms": round(percentile(totals, 50) * 1000, 1),
@@ -158,6 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--pairs", default=",".join(PAIRS), help="TTS+STT pairs, in turn")
     args = parser.parse_args()
     fakes = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "_speech_fakes.py"),
@@ -167,7 +194,8 @@ def main() -> None:
     try:
         assert fakes.stdout is not None
         urls = json.loads(fakes.stdout.readline())
-        print(json.dumps(asyncio.run(run(args.calls, args.seconds, urls))))
+        for pair in args.pairs.split(","):
+            print(json.dumps(asyncio.run(run(args.calls, args.seconds, pair, urls))), flush=True)
     finally:
         if fakes.stdin is not None:
             fakes.stdin.close()

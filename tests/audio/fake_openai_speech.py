@@ -8,8 +8,11 @@ a WAV file) and ``POST /audio/transcriptions`` (multipart ``file``, ``model``,
 
 The audio is real: the bundled Piper voice, resampled to 24 kHz, and pocketsphinx (with
 the ``prompt``'s words as hints) transcribes the file sent. Knobs: ``ttfb`` (the first
-audio bytes no sooner than this after the request), ``fail_status`` (every request
-answers it), ``cut_after_bytes`` (a speech body ends abruptly after that many bytes)."""
+audio bytes no sooner than this after the request), ``transcribe_delay`` (a
+transcription no sooner than this after its request), ``canned_text`` (the text of every
+transcription instead of recognition: keeps pocketsphinx's CPU out of benchmarks),
+``fail_status`` (every request answers it), ``cut_after_bytes`` (a speech body ends
+abruptly after that many bytes)."""
 
 from __future__ import annotations
 
@@ -48,6 +51,8 @@ class FakeOpenAISpeech(FakeProvider):
     def reset(self) -> None:
         super().reset()
         self.ttfb = 0.05
+        self.transcribe_delay = 0.0
+        self.canned_text: str | None = None
         self.fail_status: int | None = None
         self.cut_after_bytes: int | None = None
 
@@ -111,6 +116,7 @@ class FakeOpenAISpeech(FakeProvider):
             await asyncio.sleep(0)
 
     async def _transcribe(self, request: Request) -> Response:
+        started = asyncio.get_running_loop().time()
         recorded = await self.record(request)
         refused = self._refused(recorded.headers)
         if refused is not None:
@@ -130,9 +136,15 @@ class FakeOpenAISpeech(FakeProvider):
             term.strip() for term in (recorded.form.get("prompt") or "").split(",") if term.strip()
         )
         loop = asyncio.get_running_loop()
-        text = await loop.run_in_executor(
-            None, shared_recognizer(hints).transcribe, samples.astype(np.int16)
-        )
+        if self.canned_text is not None:
+            text = self.canned_text
+        else:
+            text = await loop.run_in_executor(
+                None, shared_recognizer(hints).transcribe, samples.astype(np.int16)
+            )
+        wait = started + self.transcribe_delay - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
         if recorded.form.get("response_format") == "text":
             return PlainTextResponse(text)
         return JSONResponse({"text": text})
