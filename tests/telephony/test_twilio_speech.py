@@ -72,8 +72,8 @@ def test_a_twilio_call_speaks_through_cartesia_and_hears_through_soniox(
     fake_twilio.reset()
     fake_openai.reset()
     org = speech_engine.new_org()
-    caller_id = f"+1415{uuid.uuid4().int % 10**7:07d}"
-    import_number(speech_engine, org, caller_id)
+    caller_id = f"+14157{uuid.uuid4().int % 10**6:06d}"
+    import_number(speech_engine, org, fake_twilio, caller_id)
     client = revox.Revox(api_key=org.live_key, base_url=f"{speech_engine.url}/api", max_retries=0)
     line = TwilioOrg(org, caller_id, client)
     created = line.client.call.create(
