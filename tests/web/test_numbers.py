@@ -4,7 +4,9 @@ organization is refused at its field; another organization's number is not found
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ def server(
     tmp = tmp_path_factory.mktemp("numbers")
     urls, pg_name = fresh_databases(tmp)
     live = start_dashboard(urls[request.param], tmp / "data", sim_speed=50.0)
+    live.backend = request.param  # type: ignore[attr-defined]
     yield live
     live.stop()
     drop_database(pg_name)
@@ -53,6 +56,9 @@ def test_an_inbound_assistant_and_label_set_in_the_browser_are_the_apis(
     with page.expect_navigation():
         row.locator("button.save").click()
     assert row.locator(".current-assistant").inner_text() == "Front desk"
+    folder = os.environ.get("OPENREVOX_SCREENSHOTS_DIR")
+    if folder and getattr(server, "backend", "") == "sqlite":
+        page.screenshot(path=str(Path(folder) / "numbers.png"), full_page=True)
     stored = next(n for n in client.phone_numbers.list().phone_numbers if n.id == line.id)
     assert stored.label == "Reception"
     assert stored.inbound_assistant is not None and stored.inbound_assistant.id == assistant.id
