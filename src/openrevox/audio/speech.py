@@ -1,9 +1,10 @@
 """The streaming speech interfaces of the audio kit, and the bundled local kit behind them.
 
 A call's voice is a ``TextToSpeech`` (one connection per call): each utterance of the
-agent is one ``Synthesis`` (a Cartesia context), its text pushed sentence by sentence as
-the LLM produces it, its audio coming out as 8 kHz int16 chunks (providers are asked for
-8 kHz mu-law or PCM and decoded without resampling), cancelled at once on barge-in, with
+agent is one ``Synthesis`` (a Cartesia or ElevenLabs context), its text pushed sentence
+by sentence as the LLM produces it, its audio coming out as 8 kHz int16 chunks (providers
+are asked for 8 kHz mu-law where they offer it and decoded without resampling; an
+OpenAI-compatible server's 24 kHz PCM is resampled once), cancelled at once on barge-in, with
 its timings: time to first byte and the words really synthesized with their times when
 the provider sends them. A call's ears are a ``SpeechToText`` stream: audio in while the
 callee speaks, interim text out (``on_interim``), and the final text of everything sent
