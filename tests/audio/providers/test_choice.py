@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from openrevox.audio.providers import SpeechKeys, build, choose
 from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
 from openrevox.audio.providers.deepgram.stt import DeepgramRecognition
 from openrevox.audio.providers.elevenlabs.tts import ElevenLabsSpeech
 from openrevox.audio.providers.openai_compatible.speech import OpenAISpeech, OpenAITranscription
 from openrevox.audio.providers.soniox.stt import SonioxRecognition
+from openrevox.services.speech import speech_keys
+from openrevox.settings import Settings
 
 KEYS = SpeechKeys(cartesia_api_key="ck", soniox_api_key="sk")
 CARTESIA = {"provider": "cartesia", "id": "v1", "model": "sonic-3.5", "speed": 2.0, "volume": 3}
@@ -144,3 +148,21 @@ def test_build_serves_an_openai_compatible_server_for_the_fallback_voice_and_the
         "provider": "openai",
         "model": "Systran/faster-whisper-small",
     }
+
+
+def test_the_speech_settings_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings.from_env()
+    assert (settings.stt_provider, settings.tts_fallback) == (None, "local")
+    monkeypatch.setenv("OPENREVOX_STT_PROVIDER", "Deepgram")
+    monkeypatch.setenv("OPENREVOX_TTS_FALLBACK", "openai")
+    monkeypatch.setenv("OPENREVOX_OPENAI_SPEECH_BASE_URL", "http://speaches:8000/v1")
+    settings = Settings.from_env()
+    assert (settings.stt_provider, settings.tts_fallback) == ("deepgram", "openai")
+    assert speech_keys(settings).openai_speech_base_url == "http://speaches:8000/v1"
+    monkeypatch.setenv("OPENREVOX_STT_PROVIDER", "whisper")
+    with pytest.raises(ValueError, match="OPENREVOX_STT_PROVIDER must be one of"):
+        Settings.from_env()
+    monkeypatch.setenv("OPENREVOX_STT_PROVIDER", "local")
+    monkeypatch.setenv("OPENREVOX_TTS_FALLBACK", "cartesia")
+    with pytest.raises(ValueError, match="OPENREVOX_TTS_FALLBACK must be one of local, openai"):
+        Settings.from_env()
