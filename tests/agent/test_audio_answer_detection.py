@@ -49,11 +49,11 @@ def call(server: LiveServer, code: str, **assistant: Any) -> Any:
     return attempt, detection
 
 
-def test_00_a_person_who_says_hello_is_human_within_two_seconds(server: LiveServer) -> None:
+def test_00_a_person_who_says_hello_is_human_within_three_seconds(server: LiveServer) -> None:
     attempt, detection = call(server, "00")
     assert attempt.result == "human" and detection["result"] == "human", detection
     assert detection["reason"] == "timing:short_greeting"
-    assert detection["decided_ms"] < 2500  # "Hello?" at 0.6 s, then a pause
+    assert detection["decided_ms"] < 3000  # "Hello?" at 0.6 s, then 0.8 s of quiet
     assert detection["signals"]["first_voice_ms"] >= 500
 
 
@@ -73,7 +73,7 @@ def test_21_long_greeting_without_a_message_hangs_up(server: LiveServer) -> None
     attempt, detection = call(server, "21")
     assert attempt.result == "voicemail" and attempt.end_reason == "voicemail", detection
     assert "assistant" not in [entry.role for entry in attempt.transcript]
-    assert detection["decided_ms"] <= 4000
+    assert detection["decided_ms"] <= 6000  # the ceiling
 
 
 def test_30_an_ivr_menu_is_left_or_navigated(server: LiveServer) -> None:

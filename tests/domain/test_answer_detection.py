@@ -207,11 +207,11 @@ def test_an_opening_decides_once_and_keeps_every_beep_in_its_facts() -> None:
     opening = Opening()
     opening.voice(0.5, 1.0)
     opening.heard("Hello?", 1.2)
-    decision = opening.decide(1.5)
+    decision = opening.decide(1.9)
     assert decision is not None and decision.label == "human"
     opening.tone(Tone(at=3.0, hz=850.0, seconds=0.4))
     assert opening.decide(3.5) is decision
     facts = opening.facts()["answer_detection"]
-    assert facts["result"] == "human" and facts["decided_ms"] == 1500
+    assert facts["result"] == "human" and facts["decided_ms"] == 1900
     assert facts["beeps"] == [{"at_ms": 3000, "hz": 850, "ms": 400}]
     assert Opening().facts() == {}

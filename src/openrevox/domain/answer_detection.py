@@ -34,15 +34,19 @@ Cue = Literal["screening", "menu", "voicemail"]
 CarrierLabel = Literal["human", "machine", "fax", "unknown"]
 
 # The agent's first sentence waits for the decision at most this long after the answer.
-CEILING: Final = 4.0
-# Quiet after a voice that ends the first utterance.
-END_PAUSE: Final = 0.45
+# Only a voice that goes on without a pause can keep it waiting that long (silence is
+# decided at SILENT_AFTER, a short greeting at its pause): the agent would not talk over
+# it anyway, and a menu's or a greeting's words come with time.
+CEILING: Final = 6.0
+# Quiet after a voice that ends the first utterance: a person who said hello waits
+# longer than this; a recorded greeting goes on to its next sentence sooner.
+END_PAUSE: Final = 0.8
 # A first utterance up to this long, then quiet: a person who said hello and waits.
 SHORT_UTTERANCE: Final = 1.6
 # Quiet from the answer with no voice at all: nobody speaks, the agent may.
 SILENT_AFTER: Final = 2.5
 # An unbroken voice this long by the ceiling, with no cue: a machine's greeting.
-MACHINE_SPEECH: Final = 3.2
+MACHINE_SPEECH: Final = 4.5
 # The recogniser is asked about the opening every this much voice while it goes on.
 CHECK_EVERY: Final = 0.6
 FIRST_CHECK: Final = 1.0
@@ -76,6 +80,7 @@ _CUES: Final[tuple[tuple[Cue, re.Pattern[str]], ...]] = (
             r"|\b(can't|cannot|can not|unable to) (take|get to|answer|come to)\b"
             r"|\bnot available\b|\bvoice ?mail\b|\bmailbox\b|\byou('ve| have) reached\b"
             r"|\bget back to you\b|\bat the tone\b|\brecord your message\b"
+            r"|\bhave reached\b|\bmessage\b|\bbeep\b"
         ),
     ),
 )
@@ -196,8 +201,7 @@ def decide(evidence: Evidence, *, final: bool = False) -> Decision | None:
     if first_end is not None and heard_it_all:
         if evidence.first_voice <= SHORT_UTTERANCE:
             return made("human", 0.9, "timing:short_greeting")
-        if evidence.first_voice < MACHINE_SPEECH:
-            return made("human", 0.7, "timing:sentence")
+        return made("human", 0.7, "timing:sentence")
     if evidence.first_start is None and evidence.now >= SILENT_AFTER:
         if carrier is not None and carrier.label == "human":
             return made("human", 0.6, "carrier:human")

@@ -99,7 +99,7 @@ async def _hangs_up_at_once(line: SimLine) -> None:
 
 async def _keeps_talking(line: SimLine) -> None:
     await line.person_says("Hello?")
-    await asyncio.sleep(line.scaled(0.6))  # a breath: then the story, never a pause
+    await asyncio.sleep(line.scaled(1.0))  # waits a moment for an answer, then never pauses
     topics = ["the weather", "my garden", "my cat", "the news", "my holidays"]
     turn = 0
     while not line.agent_hung_up:  # never pauses long enough to be answered
