@@ -135,6 +135,13 @@ def test_a_csv_uploaded_launched_followed_live_paused_and_resumed(
         "() => document.getElementById('campaign-status').textContent === 'completed'",
         timeout=TIMEOUT_MS,
     )
+    # The results over time, drawn by the bundled script: every attempt ended as human.
+    page.wait_for_function(
+        "() => document.querySelector('#campaign-timeline polyline[data-result=human]')"
+        "?.dataset.last === '4'",
+        timeout=TIMEOUT_MS,
+    )
+    _screenshot(page, "campaign", server)
 
 
 def test_bad_inputs_are_named_and_another_organization_sees_nothing(server: LiveServer) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -16,7 +17,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from openrevox.errors import Conflict, InvalidField, NotFound
 from openrevox.services import campaign_import, campaign_stats
 from openrevox.services import campaigns as service
-from openrevox.store.repositories import call_list, campaigns
+from openrevox.store.repositories import call_list, campaign_timeline, campaigns
 from openrevox.store.repositories.campaigns import CampaignRecord
 from openrevox.web.auth import Visitor, checked_form, require_visitor
 from openrevox.web.context import WebServices, web_services
@@ -38,14 +39,29 @@ async def _figures(
             counts = await campaigns.status_counts(conn, [record.id])
             skipped = await campaigns.skipped_counts(conn, [record.id])
             funnels = await campaign_stats.funnel_counts(conn, [record.id])
+            timeline = await campaign_timeline.results_per_minute(conn, record.id)
     except NotFound as error:
         raise HTTPException(404, error.message) from None
     figures = {
         "status": campaign_stats.campaign_status(record, counts[record.id]),
         "rows": campaign_stats.row_stats(counts[record.id], skipped[record.id]),
         "funnel": funnels[record.id],
+        "timeline_json": orjson.dumps(cumulative(timeline)).decode(),
     }
     return record, figures
+
+
+def cumulative(rows: list[tuple[str, str, int]]) -> dict[str, Any]:
+    """Per result, the attempts ended up to each minute (for the chart)."""
+    minutes = sorted({minute for minute, _, _ in rows})
+    index = {minute: i for i, minute in enumerate(minutes)}
+    per_result: dict[str, list[int]] = {}
+    for minute, result, count in rows:
+        per_result.setdefault(result, [0] * len(minutes))[index[minute]] += count
+    for counts in per_result.values():
+        for i in range(1, len(counts)):
+            counts[i] += counts[i - 1]
+    return {"minutes": minutes, "results": per_result}
 
 
 def _live(record: CampaignRecord, figures: dict[str, Any]) -> bool:

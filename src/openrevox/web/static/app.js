@@ -73,6 +73,7 @@ function subscribe(call) {
       shown[region] = event.data;
       target.innerHTML = event.data;
       bindPage(target);
+      if (window.drawCharts) window.drawCharts(target);
     });
   });
   source.addEventListener("done", () => {

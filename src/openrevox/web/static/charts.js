@@ -49,9 +49,46 @@ function hbars(box, series) {
   box.appendChild(svg);
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("[data-chart]").forEach((box) => {
-    const series = JSON.parse(box.dataset.series || "[]");
-    (box.dataset.chart === "hbars" ? hbars : bars)(box, series);
+// Results over time: a line per result, cumulative, one point per minute.
+const PALETTE = ["#2f5bd3", "#147a3f", "#b42318", "#9a5b00", "#6b21a8", "#0e7490", "#6b7280"];
+
+function lines(box, data) {
+  const width = 1000, height = 200, pad = 30;
+  const minutes = data.minutes || [];
+  const names = Object.keys(data.results || {});
+  if (!minutes.length) {
+    box.appendChild(document.createTextNode("No call has ended yet."));
+    return;
+  }
+  const max = Math.max(1, ...names.map((n) => Math.max(...data.results[n])));
+  const x = (i) => pad + (minutes.length === 1 ? (width - pad) / 2 : (i * (width - 2 * pad)) / (minutes.length - 1));
+  const y = (v) => height - 20 - ((height - 40) * v) / max;
+  const svg = el("svg", { viewBox: `0 0 ${width} ${height + 20 * names.length}`, class: "svg-chart", role: "img" });
+  svg.appendChild(el("text", { x: 0, y: 12, class: "axis" }, String(max)));
+  svg.appendChild(el("text", { x: pad, y: height - 4, class: "axis" }, minutes[0].slice(11)));
+  svg.appendChild(el("text", { x: width - pad - 40, y: height - 4, class: "axis" }, minutes[minutes.length - 1].slice(11)));
+  names.forEach((name, k) => {
+    const color = PALETTE[k % PALETTE.length];
+    const points = data.results[name].map((v, i) => `${x(i)},${y(v)}`).join(" ");
+    const line = el("polyline", { points, fill: "none", stroke: color, "stroke-width": 2 });
+    line.dataset.result = name;
+    line.dataset.last = data.results[name][minutes.length - 1];
+    svg.appendChild(line);
+    data.results[name].forEach((v, i) => svg.appendChild(el("circle", { cx: x(i), cy: y(v), r: 3, fill: color })));
+    svg.appendChild(el("rect", { x: pad, y: height + 6 + 20 * k, width: 12, height: 12, fill: color }));
+    svg.appendChild(el("text", { x: pad + 18, y: height + 16 + 20 * k, class: "axis" }, `${name}: ${data.results[name][minutes.length - 1]}`));
   });
-});
+  box.appendChild(svg);
+}
+
+function drawCharts(root) {
+  root.querySelectorAll("[data-chart]").forEach((box) => {
+    if (box.dataset.drawn) return;
+    box.dataset.drawn = "1";
+    const series = JSON.parse(box.dataset.series || "[]");
+    ({ hbars, lines }[box.dataset.chart] || bars)(box, series);
+  });
+}
+window.drawCharts = drawCharts;
+
+document.addEventListener("DOMContentLoaded", () => drawCharts(document));
