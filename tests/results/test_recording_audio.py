@@ -12,6 +12,8 @@ from openrevox.results.recording_audio import (
     BEEP_SECONDS,
     CALLEE_PITCH,
     GAP_SECONDS,
+    Beep,
+    beeps_of,
     render_recording,
     turns_of,
 )
@@ -106,3 +108,24 @@ def test_a_beep_is_a_one_kilohertz_tone_on_the_speakers_channel() -> None:
 def test_an_empty_transcript_gives_a_valid_short_file() -> None:
     audio = decode(render_recording([], HummingVoice()))  # type: ignore[arg-type]
     assert audio.channels == 2 and audio.duration < 0.5
+
+
+def test_the_tones_the_line_heard_end_the_callees_opening() -> None:
+    facts = {"answer_detection": {"beeps": [{"at_ms": 2100, "hz": 620, "ms": 400}]}}
+    beeps = beeps_of(facts)
+    assert beeps == (Beep(620.0, 0.4),)
+    transcript = [entry("user", "Leave a message."), entry("assistant", "Hi, call us back.")]
+    turns = turns_of(transcript, beeps)
+    assert [turn.channel for turn in turns] == [1, 1, 0]
+    assert turns[1].pieces == beeps
+    audio = decode(render_recording(transcript, HummingVoice(), beeps))  # type: ignore[arg-type]
+    callee = np.flatnonzero(audio.samples[:, 1])
+    agent = np.flatnonzero(audio.samples[:, 0])
+    assert callee[-1] < agent[0]  # the agent speaks after the beep
+    assert audio.tone_ratio(1, 620.0, callee[-1] - int(0.3 * RATE), int(0.2 * RATE)) > 0.95
+
+
+def test_unreadable_tone_facts_are_left_out() -> None:
+    facts = {"answer_detection": {"beeps": [{"hz": "x", "ms": 300}, {"hz": 500}, None]}}
+    assert beeps_of(facts) == ()
+    assert beeps_of(None) == ()

@@ -170,9 +170,10 @@ def test_an_unanswered_attempt_has_no_recording(engine: LiveServer, caller: revo
 
 
 def test_concurrent_first_fetches_synthesise_once(engine: LiveServer, caller: revox.Revox) -> None:
-    """A voicemail (greeting, message): four listeners at once."""
+    """A voicemail (greeting, beep, message): four listeners at once."""
     attempt = place(caller, "+14155550120", voicemail_message=VOICEMAIL).call_attempts[0]
     assert attempt.result == "voicemail" and attempt.recording_url
+    (tone,) = (attempt.model_extra or {})["openrevox"]["answer_detection"]["beeps"]
     made = recordings_of(engine).synthesized
     bodies: list[bytes] = []
 
@@ -188,3 +189,11 @@ def test_concurrent_first_fetches_synthesise_once(engine: LiveServer, caller: re
         thread.join()
     assert len(bodies) == 4 and len(set(bodies)) == 1
     assert recordings_of(engine).synthesized == made + 1
+    # The beep the line heard is a real tone of its pitch on the callee's channel.
+    audio = decode(bodies[0])
+    window = int(audio.rate * min(0.1, tone["ms"] / 2000))
+    best = max(
+        audio.tone_ratio(1, float(tone["hz"]), start, window)
+        for start in range(0, len(audio.samples) - window, window // 2)
+    )
+    assert best > 0.9

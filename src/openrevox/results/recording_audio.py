@@ -4,8 +4,10 @@ The file is what a call recorder would keep: PCM 16-bit stereo WAV, the agent on
 channel and the callee on the right, at the voice's own 22,050 Hz (no resampling, so no
 artefacts and no extra CPU; every browser plays PCM WAV at any rate). Turns follow each
 other with short silences; the callee speaks about two semitones lower than the agent so
-the two are told apart on one speaker too; ``[beep]`` is a real 1 kHz tone; tool entries
-and other bracketed stage directions are not spoken.
+the two are told apart on one speaker too. An answering machine's beep is a real tone: the
+tones the line heard (``openrevox.answer_detection.beeps``: their pitch and length) end the
+callee's opening, and a ``[beep]`` in an older transcript is a 1 kHz tone in its place;
+tool entries and other bracketed stage directions are not spoken.
 
 Synthesis is CPU-bound: call ``render_recording`` in a worker thread.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 import wave
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -45,7 +47,8 @@ Samples = npt.NDArray[np.int16]
 
 @dataclass(frozen=True, slots=True)
 class Beep:
-    pass
+    hz: float = BEEP_HZ
+    seconds: float = BEEP_SECONDS
 
 
 Piece = str | Beep
@@ -57,7 +60,19 @@ class Turn:
     pieces: tuple[Piece, ...]
 
 
-def turns_of(transcript: Sequence[dict[str, Any]] | None) -> list[Turn]:
+def beeps_of(facts: Mapping[str, Any] | None) -> tuple[Beep, ...]:
+    """The tones an attempt's line heard, from its ``openrevox`` facts."""
+    detection = (facts or {}).get("answer_detection") or {}
+    beeps: list[Beep] = []
+    for tone in detection.get("beeps") or ():
+        try:
+            beeps.append(Beep(float(tone["hz"]), float(tone["ms"]) / 1000))
+        except (KeyError, TypeError, ValueError):
+            continue  # a fact we cannot play is left out, never guessed
+    return tuple(beep for beep in beeps if beep.hz > 0 and beep.seconds > 0)
+
+
+def turns_of(transcript: Sequence[dict[str, Any]] | None, beeps: Sequence[Beep] = ()) -> list[Turn]:
     """What is heard on the line, in order: spoken text and beeps, by channel."""
     turns: list[Turn] = []
     for entry in transcript or ():
@@ -68,7 +83,21 @@ def turns_of(transcript: Sequence[dict[str, Any]] | None) -> list[Turn]:
         pieces = tuple(_pieces(content))
         if pieces:
             turns.append(Turn(channel, pieces))
+    if beeps and not any(isinstance(piece, Beep) for turn in turns for piece in turn.pieces):
+        turns.insert(_end_of_callee_opening(turns), Turn(CALLEE, tuple(beeps)))
     return turns
+
+
+def _end_of_callee_opening(turns: Sequence[Turn]) -> int:
+    """Where a machine's beep sounds: after the callee's first turns (its greeting), before
+    the agent's first turn that follows them (the agent waits for the beep)."""
+    heard_callee = False
+    for index, turn in enumerate(turns):
+        if turn.channel == CALLEE:
+            heard_callee = True
+        elif heard_callee:
+            return index
+    return len(turns)
 
 
 def _pieces(content: str) -> Iterator[Piece]:
@@ -81,10 +110,10 @@ def _pieces(content: str) -> Iterator[Piece]:
             yield part.strip()
 
 
-def beep(rate: int) -> Samples:
-    count = round(BEEP_SECONDS * rate)
+def beep(rate: int, shape: Beep = Beep()) -> Samples:
+    count = round(shape.seconds * rate)
     time = np.arange(count) / rate
-    tone = np.sin(2 * np.pi * BEEP_HZ * time) * BEEP_LEVEL
+    tone = np.sin(2 * np.pi * shape.hz * time) * BEEP_LEVEL
     fade = min(round(FADE_SECONDS * rate), count // 2)
     if fade:
         ramp = np.linspace(0.0, 1.0, fade)
@@ -119,16 +148,23 @@ def speak(speech: LocalSpeech, text: str, channel: int, rate: int) -> Samples:
     return _decode(speech.synthesize_wav(text), rate)
 
 
-def render_recording(transcript: Sequence[dict[str, Any]] | None, speech: LocalSpeech) -> bytes:
-    """The stereo WAV of a transcript (blocking: seconds of CPU for a typical call)."""
+def render_recording(
+    transcript: Sequence[dict[str, Any]] | None,
+    speech: LocalSpeech,
+    beeps: Sequence[Beep] = (),
+) -> bytes:
+    """The stereo WAV of a transcript and the tones heard (blocking: seconds of CPU for a
+    typical call)."""
     rate = speech.sample_rate
     placed: list[tuple[int, int, Samples]] = []  # (start sample, channel, audio)
     cursor = round(LEAD_IN_SECONDS * rate)
     gap = round(GAP_SECONDS * rate)
-    for turn in turns_of(transcript):
+    for turn in turns_of(transcript, beeps):
         for piece in turn.pieces:
             audio = (
-                beep(rate) if isinstance(piece, Beep) else speak(speech, piece, turn.channel, rate)
+                beep(rate, piece)
+                if isinstance(piece, Beep)
+                else speak(speech, piece, turn.channel, rate)
             )
             placed.append((cursor, turn.channel, audio))
             cursor += len(audio) + gap // 3  # a breath between sentences of one turn

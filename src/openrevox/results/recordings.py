@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from openrevox.errors import NotFound
 from openrevox.results.blobstore import BlobStore
-from openrevox.results.recording_audio import render_recording
+from openrevox.results.recording_audio import beeps_of, render_recording
 from openrevox.results.recording_links import has_recording, retention_cutoff
 from openrevox.store.db import Database
 from openrevox.store.repositories import recordings as repo
@@ -109,7 +109,9 @@ class Recordings:
             if not await self.store.exists(key):  # another process may have made it
                 speech = self._speech or shared_local_speech()
                 started = time.perf_counter()
-                audio = await asyncio.to_thread(render_recording, attempt.transcript, speech)
+                audio = await asyncio.to_thread(
+                    render_recording, attempt.transcript, speech, beeps_of(attempt.openrevox)
+                )
                 elapsed = time.perf_counter() - started
                 await self.store.put(key, audio)
                 self.synthesized += 1
