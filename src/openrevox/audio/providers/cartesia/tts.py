@@ -19,39 +19,29 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
-import websockets
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
 from openrevox.audio.codec import Samples, ulaw_decode
+from openrevox.audio.providers.websocket import CLOSED, ContextSocket, websocket_base
 from openrevox.audio.speech import SpeechFault, Synthesis, WordTime
 
 VERSION: Final = "2026-03-01"  # the Cartesia-Version this client is written against
 MODELS: Final = ("sonic-3", "sonic-3.5")
 DEFAULT_MODEL: Final = "sonic-3"
 OUTPUT: Final = {"container": "raw", "encoding": "pcm_mulaw", "sample_rate": 8000}
-CONNECT_TIMEOUT: Final = 5.0
-_CLOSED: Final = object()
 
 
 def websocket_url(base_url: str) -> str:
     """The TTS websocket under a Cartesia base URL (``https://api.cartesia.ai``)."""
-    base = base_url.rstrip("/")
-    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
-        if base.startswith(http):
-            base = ws + base[len(http) :]
-    return base + "/tts/websocket"
+    return websocket_base(base_url) + "/tts/websocket"
 
 
-class CartesiaSpeech:
+class CartesiaSpeech(ContextSocket):
     """A call's ``TextToSpeech`` on Cartesia."""
 
     name = "cartesia"
+    who = "Cartesia"
 
     def __init__(
         self,
@@ -64,8 +54,9 @@ class CartesiaSpeech:
         volume: float | None = None,
         pronunciation_dict_id: str | None = None,
     ) -> None:
-        self._api_key = api_key
-        self._url = websocket_url(base_url)
+        super().__init__(
+            websocket_url(base_url), {"X-API-Key": api_key, "Cartesia-Version": VERSION}
+        )
         self.request: dict[str, Any] = {
             "model_id": model,
             "voice": {"mode": "id", "id": voice_id},
@@ -77,87 +68,9 @@ class CartesiaSpeech:
             self.request["generation_config"] = {k: v for k, v in config.items() if v is not None}
         if pronunciation_dict_id:
             self.request["pronunciation_dict_id"] = pronunciation_dict_id
-        self._connection: ClientConnection | None = None
-        self._contexts: dict[str, asyncio.Queue[Any]] = {}
-        self._reader: asyncio.Task[None] | None = None
-        self._fault: SpeechFault | None = None
-
-    async def start(self) -> None:
-        try:
-            self._connection = await websockets.connect(
-                self._url,
-                additional_headers={"X-API-Key": self._api_key, "Cartesia-Version": VERSION},
-                open_timeout=CONNECT_TIMEOUT,
-                max_size=None,
-            )
-        except InvalidStatus as error:
-            status = error.response.status_code
-            raise SpeechFault(
-                "tts_unreachable", f"Cartesia refused the connection: HTTP {status}"
-            ) from error
-        except (OSError, TimeoutError, websockets.WebSocketException) as error:
-            raise SpeechFault(
-                "tts_unreachable", f"Cartesia: {type(error).__name__}: {error}"
-            ) from error
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self._connection is not None
-        try:
-            async for raw in self._connection:
-                message = json.loads(raw)
-                queue = self._contexts.get(str(message.get("context_id")))
-                if queue is not None:
-                    queue.put_nowait(message)
-            code, reason = self._connection.close_code, self._connection.close_reason
-        except ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else 1006
-            reason = closed.rcvd.reason if closed.rcvd else ""
-        self._fault = SpeechFault(
-            "tts_disconnected", f"Cartesia closed the connection ({code} {reason})".strip()
-        )
-        for queue in self._contexts.values():
-            queue.put_nowait(_CLOSED)
-
-    async def send(self, message: dict[str, Any]) -> None:
-        if self._fault is not None:
-            raise self._fault
-        if self._connection is None:
-            raise SpeechFault("tts_unreachable", "not connected")
-        try:
-            await self._connection.send(json.dumps(message))
-        except ConnectionClosed as closed:
-            raise SpeechFault(
-                "tts_disconnected", f"Cartesia closed the connection ({closed.code})"
-            ) from closed
-
-    def open_context(self) -> tuple[str, asyncio.Queue[Any]]:
-        context_id = uuid.uuid4().hex
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        if self._fault is not None:
-            queue.put_nowait(_CLOSED)
-        self._contexts[context_id] = queue
-        return context_id, queue
-
-    def close_context(self, context_id: str) -> None:
-        self._contexts.pop(context_id, None)
-
-    @property
-    def fault(self) -> SpeechFault | None:
-        return self._fault
 
     def synthesis(self) -> Synthesis:
         return _CartesiaSynthesis(self)
-
-    async def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                await connection.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
 
 
 class _CartesiaSynthesis:
@@ -199,7 +112,7 @@ class _CartesiaSynthesis:
                 message = await self._queue.get()
                 if message is None:  # cancelled
                     return
-                if message is _CLOSED:
+                if message is CLOSED:
                     raise self._speech.fault or SpeechFault("tts_disconnected")
                 kind = message.get("type")
                 if kind == "chunk":

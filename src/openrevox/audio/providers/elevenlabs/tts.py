@@ -23,35 +23,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 import numpy as np
-import websockets
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from openrevox.audio.codec import RATE, Samples, ulaw_decode
+from openrevox.audio.providers.websocket import CLOSED, ContextSocket, websocket_base
 from openrevox.audio.speech import SpeechFault, Synthesis, WordTime
 
 DEFAULT_MODEL: Final = "eleven_flash_v2_5"
 OUTPUT_FORMAT: Final = "ulaw_8000"
 SPEED_RANGE: Final = (0.7, 1.2)
-CONNECT_TIMEOUT: Final = 5.0
 END_IDLE: Final = 10.0  # a last resort: ended, text not all aligned, silent this long
-_CLOSED: Final = object()
 
 
 def websocket_url(base_url: str, voice_id: str, model: str) -> str:
     """The multi-context websocket under an ElevenLabs base URL
     (``https://api.elevenlabs.io``)."""
-    base = base_url.rstrip("/")
-    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
-        if base.startswith(http):
-            base = ws + base[len(http) :]
+    base = websocket_base(base_url)
     query = urlencode({"model_id": model, "output_format": OUTPUT_FORMAT, "auto_mode": "true"})
     return f"{base}/v1/text-to-speech/{quote(voice_id, safe='')}/multi-stream-input?{query}"
 
@@ -65,10 +56,12 @@ def voice_settings(
     return settings
 
 
-class ElevenLabsSpeech:
+class ElevenLabsSpeech(ContextSocket):
     """A call's ``TextToSpeech`` on ElevenLabs."""
 
     name = "elevenlabs"
+    who = "ElevenLabs"
+    goodbye = {"close_socket": True}
 
     def __init__(
         self,
@@ -82,98 +75,18 @@ class ElevenLabsSpeech:
         stability: float = 0.5,
         similarity_boost: float = 0.75,
     ) -> None:
-        self._api_key = api_key
-        self._url = websocket_url(base_url, voice_id, model)
+        super().__init__(websocket_url(base_url, voice_id, model), {"xi-api-key": api_key})
         self.voice_settings = voice_settings(speed, stability, similarity_boost)
         self.volume = volume
-        self._connection: ClientConnection | None = None
-        self._contexts: dict[str, asyncio.Queue[Any]] = {}
-        self._reader: asyncio.Task[None] | None = None
-        self._fault: SpeechFault | None = None
 
-    async def start(self) -> None:
-        try:
-            self._connection = await websockets.connect(
-                self._url,
-                additional_headers={"xi-api-key": self._api_key},
-                open_timeout=CONNECT_TIMEOUT,
-                max_size=None,
-            )
-        except InvalidStatus as error:
-            status = error.response.status_code
-            raise SpeechFault(
-                "tts_unreachable", f"ElevenLabs refused the connection: HTTP {status}"
-            ) from error
-        except (OSError, TimeoutError, websockets.WebSocketException) as error:
-            raise SpeechFault(
-                "tts_unreachable", f"ElevenLabs: {type(error).__name__}: {error}"
-            ) from error
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self._connection is not None
-        try:
-            async for raw in self._connection:
-                message = json.loads(raw)
-                if message.get("error") and self._fault is None:
-                    detail = message.get("message") or message.get("error")
-                    self._fault = SpeechFault("tts_error", f"ElevenLabs: {detail}")
-                context = message.get("contextId") or message.get("context_id")
-                queue = self._contexts.get(str(context))
-                if queue is not None:
-                    queue.put_nowait(message)
-            code, reason = self._connection.close_code, self._connection.close_reason
-        except ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else 1006
-            reason = closed.rcvd.reason if closed.rcvd else ""
-        if self._fault is None:
-            self._fault = SpeechFault(
-                "tts_disconnected", f"ElevenLabs closed the connection ({code} {reason})".strip()
-            )
-        for queue in self._contexts.values():
-            queue.put_nowait(_CLOSED)
-
-    async def send(self, message: dict[str, Any]) -> None:
-        if self._fault is not None:
-            raise self._fault
-        if self._connection is None:
-            raise SpeechFault("tts_unreachable", "not connected")
-        try:
-            await self._connection.send(json.dumps(message))
-        except ConnectionClosed as closed:
-            raise SpeechFault(
-                "tts_disconnected", f"ElevenLabs closed the connection ({closed.code})"
-            ) from closed
-
-    def open_context(self) -> tuple[str, asyncio.Queue[Any]]:
-        context_id = uuid.uuid4().hex
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        if self._fault is not None:
-            queue.put_nowait(_CLOSED)
-        self._contexts[context_id] = queue
-        return context_id, queue
-
-    def close_context(self, context_id: str) -> None:
-        self._contexts.pop(context_id, None)
-
-    @property
-    def fault(self) -> SpeechFault | None:
-        return self._fault
+    def _route(self, message: dict[str, Any]) -> str:
+        if message.get("error") and self._fault is None:
+            detail = message.get("message") or message.get("error")
+            self._fault = SpeechFault("tts_error", f"ElevenLabs: {detail}")
+        return str(message.get("contextId") or message.get("context_id"))
 
     def synthesis(self) -> Synthesis:
         return _ElevenLabsSynthesis(self)
-
-    async def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                await connection.send(json.dumps({"close_socket": True}))
-            with contextlib.suppress(Exception):
-                await connection.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
 
 
 class _ElevenLabsSynthesis:
@@ -235,7 +148,7 @@ class _ElevenLabsSynthesis:
                     message = await self._queue.get()
                 if message is None:  # cancelled, or nothing to say
                     return
-                if message is _CLOSED or message.get("error"):
+                if message is CLOSED or message.get("error"):
                     raise self._speech.fault or SpeechFault("tts_disconnected")
                 audio = message.get("audio")
                 if audio:
