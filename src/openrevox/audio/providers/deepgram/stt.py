@@ -26,15 +26,14 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlencode
 
-import websockets
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
 from openrevox.audio.codec import Samples, ulaw_encode
+from openrevox.audio.providers.websocket import close_status, connect, websocket_base
 from openrevox.audio.speech import SpeechFault
 
 DEFAULT_MODEL: Final = "nova-3"
-CONNECT_TIMEOUT: Final = 5.0
 FINAL_TIMEOUT: Final = 5.0  # a Finalize with no from_finalize result by then: stuck
 KEEPALIVE_SECONDS: Final = 5.0
 ENDPOINTING_MS: Final = 300
@@ -45,10 +44,7 @@ def websocket_url(
     base_url: str, *, model: str = DEFAULT_MODEL, terms: list[str] | None = None
 ) -> str:
     """The live websocket under a Deepgram base URL (``wss://api.deepgram.com``)."""
-    base = base_url.rstrip("/")
-    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
-        if base.startswith(http):
-            base = ws + base[len(http) :]
+    base = websocket_base(base_url)
     query: list[tuple[str, str]] = [
         ("model", model),
         ("encoding", "mulaw"),
@@ -95,22 +91,9 @@ class DeepgramRecognition:
         self._last_sent = 0.0
 
     async def start(self) -> None:
-        try:
-            self._connection = await websockets.connect(
-                self.url,
-                additional_headers={"Authorization": f"Token {self._api_key}"},
-                open_timeout=CONNECT_TIMEOUT,
-                max_size=None,
-            )
-        except InvalidStatus as error:
-            status = error.response.status_code
-            raise SpeechFault(
-                "stt_unreachable", f"Deepgram refused the connection: HTTP {status}"
-            ) from error
-        except (OSError, TimeoutError, websockets.WebSocketException) as error:
-            raise SpeechFault(
-                "stt_unreachable", f"Deepgram: {type(error).__name__}: {error}"
-            ) from error
+        self._connection = await connect(
+            self.url, {"Authorization": f"Token {self._api_key}"}, who="Deepgram", side="stt"
+        )
         self._last_sent = asyncio.get_running_loop().time()
         self._tasks = [
             asyncio.create_task(self._read()),
@@ -170,6 +153,7 @@ class DeepgramRecognition:
     async def _read(self) -> None:
         connection = self._connection
         assert connection is not None
+        closed: ConnectionClosed | None = None
         try:
             async for raw in connection:
                 if isinstance(raw, str):
@@ -178,10 +162,9 @@ class DeepgramRecognition:
                     except (ValueError, TypeError, AttributeError, IndexError):
                         self._fail(SpeechFault("stt_error", f"Deepgram sent {raw[:200]!r}"))
                         return
-            code, reason = connection.close_code, connection.close_reason
-        except ConnectionClosed as closed:
-            code = closed.rcvd.code if closed.rcvd else 1006
-            reason = closed.rcvd.reason if closed.rcvd else ""
+        except ConnectionClosed as error:
+            closed = error
+        code, reason = close_status(connection, closed)
         if code not in (1000, None) and reason:
             # Deepgram closes with its error code as the reason (NET-0001, DATA-0000...).
             self._fail(SpeechFault("stt_error", f"Deepgram {code}: {reason}"))

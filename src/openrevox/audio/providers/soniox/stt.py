@@ -27,6 +27,7 @@ from soniox.realtime.async_stt import AsyncRealtimeSTTSession
 from soniox.types import RealtimeEvent, RealtimeSTTConfig
 
 from openrevox.audio.codec import Samples, ulaw_encode
+from openrevox.audio.providers.websocket import websocket_base
 from openrevox.audio.speech import SpeechFault
 
 MODELS: Final = ("stt-rt-v4", "stt-rt-v5")
@@ -40,11 +41,7 @@ _END: Final = "<end>"
 
 def websocket_url(base_url: str) -> str:
     """The realtime websocket under a Soniox base URL (``wss://stt-rt.soniox.com``)."""
-    base = base_url.rstrip("/")
-    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
-        if base.startswith(http):
-            base = ws + base[len(http) :]
-    return base + "/transcribe-websocket"
+    return websocket_base(base_url) + "/transcribe-websocket"
 
 
 def soniox_context(stt_context: Mapping[str, Any] | None) -> dict[str, Any] | None:
