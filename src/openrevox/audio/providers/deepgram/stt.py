@@ -18,10 +18,8 @@ tests use to check the fake): the SDK's async client connects through the deprec
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -30,12 +28,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from openrevox.audio.codec import Samples, ulaw_encode
+from openrevox.audio.providers.streaming import StreamingRecognition
 from openrevox.audio.providers.websocket import close_status, connect, websocket_base
 from openrevox.audio.speech import SpeechFault
 
 DEFAULT_MODEL: Final = "nova-3"
-FINAL_TIMEOUT: Final = 5.0  # a Finalize with no from_finalize result by then: stuck
-KEEPALIVE_SECONDS: Final = 5.0
 ENDPOINTING_MS: Final = 300
 UTTERANCE_END_MS: Final = 1000
 
@@ -62,7 +59,7 @@ def websocket_url(
     return f"{base}/v1/listen?{urlencode(query)}"
 
 
-class DeepgramRecognition:
+class DeepgramRecognition(StreamingRecognition):
     """A call's ``SpeechToText`` on Deepgram."""
 
     name = "deepgram"
@@ -75,31 +72,19 @@ class DeepgramRecognition:
         model: str = DEFAULT_MODEL,
         terms: list[str] | None = None,
     ) -> None:
-        self.on_interim: Callable[[str], None] | None = None
+        super().__init__()
         self.on_endpoint: Callable[[], None] | None = None
         self.endpoints = 0  # speech_final results and UtteranceEnd messages seen
         self.url = websocket_url(base_url, model=model, terms=terms)
         self._api_key = api_key
         self._connection: ClientConnection | None = None
-        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._finals: list[str] = []  # final transcripts since the last Finalize
-        self._waiting: deque[asyncio.Future[str]] = deque()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._fault: SpeechFault | None = None
-        self._closing = False
         self._sent_audio = False  # audio since the last Finalize
-        self._last_sent = 0.0
 
     async def start(self) -> None:
         self._connection = await connect(
             self.url, {"Authorization": f"Token {self._api_key}"}, who="Deepgram", side="stt"
         )
-        self._last_sent = asyncio.get_running_loop().time()
-        self._tasks = [
-            asyncio.create_task(self._read()),
-            asyncio.create_task(self._write()),
-            asyncio.create_task(self._keep_alive()),
-        ]
+        self._run(self._read(), self._write(), self._keep_alive())
 
     def send(self, samples: Samples) -> None:
         if self._fault is None and not self._closing and len(samples):
@@ -113,42 +98,27 @@ class DeepgramRecognition:
             text, self._finals = " ".join(self._finals).strip(), []
             return text
         self._sent_audio = False
-        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._waiting.append(done)
-        self._outbox.put_nowait(None)  # after the audio already queued
-        try:
-            return await asyncio.wait_for(asyncio.shield(done), FINAL_TIMEOUT)
-        except TimeoutError as error:
-            self._fail(
-                SpeechFault("stt_timeout", f"no final transcript within {FINAL_TIMEOUT:g} s")
-            )
-            raise self._fault or SpeechFault("stt_timeout") from error
+        return await self._final()
 
     async def _write(self) -> None:
         connection = self._connection
         assert connection is not None
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                item = await self._outbox.get()
-                if item is None:
-                    await connection.send(json.dumps({"type": "Finalize"}))
-                else:
-                    await connection.send(item)
-                self._last_sent = loop.time()
-        except ConnectionClosed:
-            pass  # the reader says why
+
+        async def finalize() -> None:
+            await connection.send(json.dumps({"type": "Finalize"}))
+
+        with contextlib.suppress(ConnectionClosed):  # the reader says why
+            await self._pump(connection.send, finalize)
 
     async def _keep_alive(self) -> None:
         connection = self._connection
         assert connection is not None
-        loop = asyncio.get_running_loop()
+
+        async def keep_alive() -> None:
+            await connection.send(json.dumps({"type": "KeepAlive"}))
+
         with contextlib.suppress(ConnectionClosed):
-            while True:
-                await asyncio.sleep(KEEPALIVE_SECONDS / 2)
-                if loop.time() - self._last_sent >= KEEPALIVE_SECONDS and self._outbox.empty():
-                    await connection.send(json.dumps({"type": "KeepAlive"}))
-                    self._last_sent = loop.time()
+            await self._keep_alive_with(keep_alive)
 
     async def _read(self) -> None:
         connection = self._connection
@@ -193,9 +163,7 @@ class DeepgramRecognition:
                 self._endpoint()
             if message.get("from_finalize") and self._waiting:
                 text, self._finals = " ".join(self._finals).strip(), []
-                waiting = self._waiting.popleft()
-                if not waiting.done():
-                    waiting.set_result(text)
+                self._answer(text)
         elif transcript and self.on_interim is not None:
             self.on_interim(" ".join([*self._finals, transcript]).strip())
 
@@ -204,24 +172,13 @@ class DeepgramRecognition:
         if self.on_endpoint is not None:
             self.on_endpoint()
 
-    def _fail(self, fault: SpeechFault) -> None:
-        if self._fault is None and not self._closing:
-            self._fault = fault
-        while self._waiting:
-            waiting = self._waiting.popleft()
-            if not waiting.done():
-                waiting.set_exception(self._fault or fault)
-
     async def close(self) -> None:
         self._closing = True
         connection = self._connection
         if connection is not None:
             with contextlib.suppress(Exception):
                 await connection.send(json.dumps({"type": "CloseStream"}))
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._stop()
         if connection is not None:
             with contextlib.suppress(Exception):
                 await connection.close()

@@ -15,10 +15,8 @@ reported as they come (``on_interim``). Between turns nothing is sent but a
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from soniox import AsyncSonioxClient
@@ -27,14 +25,13 @@ from soniox.realtime.async_stt import AsyncRealtimeSTTSession
 from soniox.types import RealtimeEvent, RealtimeSTTConfig
 
 from openrevox.audio.codec import Samples, ulaw_encode
+from openrevox.audio.providers.streaming import StreamingRecognition
 from openrevox.audio.providers.websocket import websocket_base
 from openrevox.audio.speech import SpeechFault
 
 MODELS: Final = ("stt-rt-v4", "stt-rt-v5")
 NEWEST_MODEL: Final = "stt-rt-v5"  # the contract: the newest model when omitted
 CONNECT_TIMEOUT: Final = 5.0
-FINAL_TIMEOUT: Final = 5.0  # a finalize with no <fin> by then: the provider is stuck
-KEEPALIVE_SECONDS: Final = 5.0
 _FIN: Final = "<fin>"
 _END: Final = "<end>"
 
@@ -63,7 +60,7 @@ def soniox_context(stt_context: Mapping[str, Any] | None) -> dict[str, Any] | No
     return context or None
 
 
-class SonioxRecognition:
+class SonioxRecognition(StreamingRecognition):
     """A call's ``SpeechToText`` on Soniox."""
 
     name = "soniox"
@@ -76,7 +73,7 @@ class SonioxRecognition:
         model: str = NEWEST_MODEL,
         context: Mapping[str, Any] | None = None,
     ) -> None:
-        self.on_interim: Callable[[str], None] | None = None
+        super().__init__()
         self._client = AsyncSonioxClient(
             api_key=api_key, websocket_base_url=websocket_url(base_url)
         )
@@ -89,13 +86,6 @@ class SonioxRecognition:
             enable_endpoint_detection=False,
         )
         self._session: AsyncRealtimeSTTSession | None = None
-        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._finals: list[str] = []  # final tokens since the last <fin>
-        self._waiting: deque[asyncio.Future[str]] = deque()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._fault: SpeechFault | None = None
-        self._closing = False
-        self._last_sent = 0.0
 
     async def start(self) -> None:
         session = self._client.realtime.stt.connect(
@@ -107,12 +97,7 @@ class SonioxRecognition:
             raise SpeechFault(
                 "stt_unreachable", f"Soniox: {error} ({error.__cause__!r})"
             ) from error
-        self._last_sent = asyncio.get_running_loop().time()
-        self._tasks = [
-            asyncio.create_task(self._read()),
-            asyncio.create_task(self._write()),
-            asyncio.create_task(self._keep_alive()),
-        ]
+        self._run(self._read(), self._write(), self._keep_alive())
 
     def send(self, samples: Samples) -> None:
         if self._fault is None and not self._closing:
@@ -121,42 +106,21 @@ class SonioxRecognition:
     async def finalize(self, drop: int = 0) -> str:
         if self._fault is not None:
             raise self._fault
-        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._waiting.append(done)
-        self._outbox.put_nowait(None)  # after the audio already queued
-        try:
-            return await asyncio.wait_for(asyncio.shield(done), FINAL_TIMEOUT)
-        except TimeoutError as error:
-            self._fail(
-                SpeechFault("stt_timeout", f"no final transcript within {FINAL_TIMEOUT:g} s")
-            )
-            raise self._fault or SpeechFault("stt_timeout") from error
+        return await self._final()
 
     async def _write(self) -> None:
         session = self._session
         assert session is not None
-        loop = asyncio.get_running_loop()
         try:
-            while True:
-                item = await self._outbox.get()
-                if item is None:
-                    await session.finalize()
-                else:
-                    await session.send_byte_chunk(item)
-                self._last_sent = loop.time()
+            await self._pump(session.send_byte_chunk, session.finalize)
         except SonioxError as error:
             self._fail(SpeechFault("stt_disconnected", f"Soniox: {error}"))
 
     async def _keep_alive(self) -> None:
         session = self._session
         assert session is not None
-        loop = asyncio.get_running_loop()
         with contextlib.suppress(SonioxError):
-            while True:
-                await asyncio.sleep(KEEPALIVE_SECONDS / 2)
-                if loop.time() - self._last_sent >= KEEPALIVE_SECONDS and self._outbox.empty():
-                    await session.keep_alive()
-                    self._last_sent = loop.time()
+            await self._keep_alive_with(session.keep_alive)
 
     async def _read(self) -> None:
         session = self._session
@@ -182,10 +146,7 @@ class SonioxRecognition:
         for token in event.tokens:
             if token.text == _FIN:
                 text, self._finals = "".join(self._finals).strip(), []
-                if self._waiting:
-                    waiting = self._waiting.popleft()
-                    if not waiting.done():
-                        waiting.set_result(text)
+                self._answer(text)
             elif token.text == _END:
                 continue
             elif token.is_final:
@@ -196,20 +157,9 @@ class SonioxRecognition:
             self.on_interim(("".join(self._finals) + "".join(interim)).strip())
         return bool(event.finished)
 
-    def _fail(self, fault: SpeechFault) -> None:
-        if self._fault is None and not self._closing:
-            self._fault = fault
-        while self._waiting:
-            waiting = self._waiting.popleft()
-            if not waiting.done():
-                waiting.set_exception(self._fault or fault)
-
     async def close(self) -> None:
         self._closing = True
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._stop()
         if self._session is not None:
             with contextlib.suppress(Exception):
                 await self._session.close()
