@@ -126,33 +126,24 @@ def build(assistant: Mapping[str, Any], keys: SpeechKeys) -> CallSpeech:
     """The call's providers as ``choose`` plans them (None for the local kit's side)."""
     from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
     from openrevox.audio.providers.soniox.stt import SonioxRecognition, soniox_context
-    from openrevox.audio.tts import voice_speed
 
     plan = choose(assistant, keys)
     tts: TextToSpeech | None = None
     stt: SpeechToText | None = None
     if plan.tts == "cartesia" and keys.cartesia_api_key:
-        voice = assistant.get("voice") or {}
         tts = CartesiaSpeech(
             api_key=keys.cartesia_api_key,
             base_url=keys.cartesia_base_url,
-            voice_id=str(voice["id"]),
-            model=str(plan.record["tts"]["model"]),
-            speed=voice_speed(voice) if voice.get("speed") is not None else None,
-            volume=_volume(voice.get("volume")),
+            **_voiced(assistant, plan),
             pronunciation_dict_id=assistant.get("cartesia_dictionary_pronunciation_id"),
         )
     if plan.tts == "elevenlabs" and keys.elevenlabs_api_key:
         from openrevox.audio.providers.elevenlabs.tts import ElevenLabsSpeech
 
-        voice = assistant.get("voice") or {}
         tts = ElevenLabsSpeech(
             api_key=keys.elevenlabs_api_key,
             base_url=keys.elevenlabs_base_url,
-            voice_id=str(voice["id"]),
-            model=str(plan.record["tts"]["model"]),
-            speed=voice_speed(voice) if voice.get("speed") is not None else None,
-            volume=_volume(voice.get("volume")),
+            **_voiced(assistant, plan),
         )
     if plan.stt == "soniox" and keys.soniox_api_key:
         stt = SonioxRecognition(
@@ -183,7 +174,7 @@ def build(assistant: Mapping[str, Any], keys: SpeechKeys) -> CallSpeech:
                 api_key=keys.openai_speech_api_key,
                 model=keys.openai_tts_model,
                 voice=keys.openai_tts_voice,
-                speed=voice_speed(voice) if voice.get("speed") is not None else None,
+                speed=_speed(voice),
             )
         if plan.stt == "openai":
             stt = OpenAITranscription(
@@ -201,6 +192,24 @@ def context_terms(stt_context: Mapping[str, Any] | None) -> list[str]:
     if not stt_context:
         return []
     return [str(term).strip() for term in stt_context.get("terms") or [] if str(term).strip()]
+
+
+def _voiced(assistant: Mapping[str, Any], plan: SpeechPlan) -> dict[str, Any]:
+    """The voice settings Cartesia and ElevenLabs both take."""
+    voice = assistant.get("voice") or {}
+    return {
+        "voice_id": str(voice["id"]),
+        "model": str(plan.record["tts"]["model"]),
+        "speed": _speed(voice),
+        "volume": _volume(voice.get("volume")),
+    }
+
+
+def _speed(voice: Mapping[str, Any]) -> float | None:
+    """The voice's speed, or None when unset (the provider's own default)."""
+    from openrevox.audio.tts import voice_speed
+
+    return voice_speed(voice) if voice.get("speed") is not None else None
 
 
 def _volume(value: Any) -> float | None:
