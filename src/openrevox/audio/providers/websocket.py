@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -139,3 +139,48 @@ class ContextSocket:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reader
+
+
+S = TypeVar("S", bound=ContextSocket)
+
+
+class ContextSynthesis(Generic[S]):
+    """One utterance on a ``ContextSocket``: its context, its time to first audio, and a
+    cancel that forgets the context at once and tells the provider when it knows of it."""
+
+    def __init__(self, speech: S) -> None:
+        self._speech = speech
+        self._context_id, self._queue = speech.open_context()
+        self._loop = asyncio.get_running_loop()
+        self._pushed_at: float | None = None
+        self._ttfb_ms: float | None = None
+        self._ended = False
+        self._cancelled = False
+
+    def _pushed(self) -> None:
+        if self._pushed_at is None:
+            self._pushed_at = self._loop.time()
+
+    def _heard(self) -> None:
+        """Audio came: the first time, that is the time to first byte."""
+        if self._ttfb_ms is None and self._pushed_at is not None:
+            self._ttfb_ms = (self._loop.time() - self._pushed_at) * 1000
+
+    def _cancel_message(self) -> dict[str, Any] | None:
+        """What tells the provider to stop this context (None: nothing to tell)."""
+        raise NotImplementedError
+
+    async def cancel(self) -> None:
+        if self._cancelled:
+            return
+        self._cancelled = True
+        self._queue.put_nowait(None)
+        self._speech.close_context(self._context_id)
+        message = self._cancel_message()
+        if message is not None:
+            with contextlib.suppress(SpeechFault):
+                await self._speech.send(message)
+
+    @property
+    def ttfb_ms(self) -> float | None:
+        return self._ttfb_ms

@@ -16,14 +16,17 @@ own; on a live call a lost connection must end the generation at once with a rea
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
 from openrevox.audio.codec import Samples, ulaw_decode
-from openrevox.audio.providers.websocket import CLOSED, ContextSocket, websocket_base
+from openrevox.audio.providers.websocket import (
+    CLOSED,
+    ContextSocket,
+    ContextSynthesis,
+    websocket_base,
+)
 from openrevox.audio.speech import SpeechFault, Synthesis, WordTime
 
 VERSION: Final = "2026-03-01"  # the Cartesia-Version this client is written against
@@ -73,16 +76,10 @@ class CartesiaSpeech(ContextSocket):
         return _CartesiaSynthesis(self)
 
 
-class _CartesiaSynthesis:
+class _CartesiaSynthesis(ContextSynthesis[CartesiaSpeech]):
     def __init__(self, speech: CartesiaSpeech) -> None:
-        self._speech = speech
-        self._context_id, self._queue = speech.open_context()
-        self._loop = asyncio.get_running_loop()
-        self._pushed_at: float | None = None
-        self._ttfb_ms: float | None = None
+        super().__init__(speech)
         self._words: list[WordTime] = []
-        self._ended = False
-        self._cancelled = False
 
     def _request(self, transcript: str, *, more: bool) -> dict[str, Any]:
         return {
@@ -95,8 +92,7 @@ class _CartesiaSynthesis:
     async def push(self, text: str) -> None:
         if self._cancelled or self._ended:
             return
-        if self._pushed_at is None:
-            self._pushed_at = self._loop.time()
+        self._pushed()
         # A space between pushes: Cartesia joins continued transcripts as given.
         await self._speech.send(self._request(text.strip() + " ", more=True))
 
@@ -116,8 +112,7 @@ class _CartesiaSynthesis:
                     raise self._speech.fault or SpeechFault("tts_disconnected")
                 kind = message.get("type")
                 if kind == "chunk":
-                    if self._ttfb_ms is None and self._pushed_at is not None:
-                        self._ttfb_ms = (self._loop.time() - self._pushed_at) * 1000
+                    self._heard()
                     data = message.get("data") or ""
                     if data:
                         yield ulaw_decode(base64.b64decode(data))
@@ -142,18 +137,8 @@ class _CartesiaSynthesis:
             if not self._cancelled:
                 self._speech.close_context(self._context_id)
 
-    async def cancel(self) -> None:
-        if self._cancelled:
-            return
-        self._cancelled = True
-        self._queue.put_nowait(None)
-        self._speech.close_context(self._context_id)
-        with contextlib.suppress(SpeechFault):
-            await self._speech.send({"context_id": self._context_id, "cancel": True})
-
-    @property
-    def ttfb_ms(self) -> float | None:
-        return self._ttfb_ms
+    def _cancel_message(self) -> dict[str, Any] | None:
+        return {"context_id": self._context_id, "cancel": True}
 
     @property
     def words(self) -> list[WordTime]:

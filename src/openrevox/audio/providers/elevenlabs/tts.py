@@ -30,7 +30,12 @@ from urllib.parse import quote, urlencode
 import numpy as np
 
 from openrevox.audio.codec import RATE, Samples, ulaw_decode
-from openrevox.audio.providers.websocket import CLOSED, ContextSocket, websocket_base
+from openrevox.audio.providers.websocket import (
+    CLOSED,
+    ContextSocket,
+    ContextSynthesis,
+    websocket_base,
+)
 from openrevox.audio.speech import SpeechFault, Synthesis, WordTime
 
 DEFAULT_MODEL: Final = "eleven_flash_v2_5"
@@ -89,25 +94,18 @@ class ElevenLabsSpeech(ContextSocket):
         return _ElevenLabsSynthesis(self)
 
 
-class _ElevenLabsSynthesis:
+class _ElevenLabsSynthesis(ContextSynthesis[ElevenLabsSpeech]):
     def __init__(self, speech: ElevenLabsSpeech) -> None:
-        self._speech = speech
-        self._context_id, self._queue = speech.open_context()
-        self._loop = asyncio.get_running_loop()
-        self._pushed_at: float | None = None
-        self._ttfb_ms: float | None = None
+        super().__init__(speech)
         self._chars: list[tuple[str, float, float]] = []  # (char, start, end) in seconds
         self._sent_chars = 0  # non-blank characters pushed
         self._played = 0  # samples received so far: the next chunk's start
         self._opened = False
-        self._ended = False
-        self._cancelled = False
 
     async def push(self, text: str) -> None:
         if self._cancelled or self._ended or not text.strip():
             return
-        if self._pushed_at is None:
-            self._pushed_at = self._loop.time()
+        self._pushed()
         if not self._opened:
             self._opened = True
             await self._speech.send(
@@ -152,8 +150,7 @@ class _ElevenLabsSynthesis:
                     raise self._speech.fault or SpeechFault("tts_disconnected")
                 audio = message.get("audio")
                 if audio:
-                    if self._ttfb_ms is None and self._pushed_at is not None:
-                        self._ttfb_ms = (self._loop.time() - self._pushed_at) * 1000
+                    self._heard()
                     samples = ulaw_decode(base64.b64decode(audio))
                     self._align(message.get("alignment"))
                     self._played += len(samples)
@@ -186,19 +183,8 @@ class _ElevenLabsSynthesis:
             begin = offset + float(start) / 1000
             self._chars.append((str(char), begin, begin + float(duration) / 1000))
 
-    async def cancel(self) -> None:
-        if self._cancelled:
-            return
-        self._cancelled = True
-        self._queue.put_nowait(None)
-        self._speech.close_context(self._context_id)
-        if self._opened:
-            with contextlib.suppress(SpeechFault):
-                await self._speech.send({"context_id": self._context_id, "close_context": True})
-
-    @property
-    def ttfb_ms(self) -> float | None:
-        return self._ttfb_ms
+    def _cancel_message(self) -> dict[str, Any] | None:
+        return {"context_id": self._context_id, "close_context": True} if self._opened else None
 
     @property
     def words(self) -> list[WordTime]:
