@@ -52,9 +52,10 @@ def test_the_voice_streams_24_khz_pcm_resampled_once_to_8_khz(
 
     fake_openai_speech.ttfb = 0.1
     audio, words, ttfb = asyncio.run(run())
-    requests = fake_openai_speech.speech_requests()
-    assert [r["input"] for r in requests] == ["Hello, this is Alex.", "How are you today?"]
-    assert requests[0] == {
+    # Both sentences are fetched at once: they may reach the server in either order.
+    requests = {r["input"]: r for r in fake_openai_speech.speech_requests()}
+    assert sorted(requests) == ["Hello, this is Alex.", "How are you today?"]
+    assert requests["Hello, this is Alex."] == {
         "model": "kokoro",
         "voice": "af_heart",
         "input": "Hello, this is Alex.",
