@@ -13,6 +13,7 @@ from openrevox.audio.codec import RATE, Samples
 from openrevox.audio.providers.cartesia.tts import CartesiaSpeech
 from openrevox.audio.speech import SpeechFault, WordTime
 from tests.audio.fake_cartesia_tts import FakeCartesiaTTS
+from tests.audio.providers.speaking import synthesize
 
 VOICE = "a0e99841-438c-4a64-b679-ae501e7d6091"
 
@@ -21,17 +22,6 @@ def cartesia(fake: FakeCartesiaTTS, **changes: object) -> CartesiaSpeech:
     values: dict[str, object] = {"api_key": fake.api_key, "base_url": fake.url, "voice_id": VOICE}
     values.update(changes)
     return CartesiaSpeech(**values)  # type: ignore[arg-type]
-
-
-async def synthesize(
-    speech: CartesiaSpeech, *texts: str
-) -> tuple[list[Samples], list[WordTime], float | None]:
-    synthesis = speech.synthesis()
-    for text in texts:
-        await synthesis.push(text)
-    await synthesis.end()
-    chunks = [chunk async for chunk in synthesis.chunks()]
-    return chunks, synthesis.words, synthesis.ttfb_ms
 
 
 def test_the_voice_streams_mu_law_with_the_assistants_settings_and_word_times(

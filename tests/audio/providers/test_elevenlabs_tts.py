@@ -15,6 +15,7 @@ from openrevox.audio.codec import RATE, Samples
 from openrevox.audio.providers.elevenlabs.tts import ElevenLabsSpeech
 from openrevox.audio.speech import SpeechFault, WordTime, said_by
 from tests.audio.fake_elevenlabs_tts import FakeElevenLabsTTS
+from tests.audio.providers.speaking import synthesize
 
 VOICE = "21m00Tcm4TlvDq8ikWAM"
 
@@ -23,17 +24,6 @@ def elevenlabs(fake: FakeElevenLabsTTS, **changes: object) -> ElevenLabsSpeech:
     values: dict[str, object] = {"api_key": fake.api_key, "base_url": fake.url, "voice_id": VOICE}
     values.update(changes)
     return ElevenLabsSpeech(**values)  # type: ignore[arg-type]
-
-
-async def synthesize(
-    speech: ElevenLabsSpeech, *texts: str
-) -> tuple[list[Samples], list[WordTime], float | None]:
-    synthesis = speech.synthesis()
-    for text in texts:
-        await synthesis.push(text)
-    await synthesis.end()
-    chunks = [chunk async for chunk in synthesis.chunks()]
-    return chunks, synthesis.words, synthesis.ttfb_ms
 
 
 def test_the_voice_streams_mu_law_with_its_settings_and_word_times_from_the_alignment(
