@@ -33,32 +33,23 @@ from websockets.http11 import Request, Response
 
 from openrevox.audio.codec import RATE, Samples, resample, ulaw_decode
 from openrevox.audio.stt import shared_recognizer
-from tests.audio.fake_ws import WsFake
+from tests.audio.fake_ws import SttFake
 
 MODELS = frozenset({"nova-3", "nova-3-general", "nova-2", "nova-2-phonecall", "base"})
 VOICED = 300
 
 
-class FakeDeepgramSTT(WsFake):
+class FakeDeepgramSTT(SttFake):
     path = "/v1/listen"
 
     def __init__(self) -> None:
         super().__init__()
         self.queries: list[dict[str, list[str]]] = []
-        self.controls: list[str] = []
         self.reset()
 
     def reset(self) -> None:
         super().reset()
         self.queries.clear()
-        self.controls.clear()
-        self.final_delay = 0.35
-        self.canned_text: str | None = None
-        self.interim_every: float | None = 1.0
-        self.error_after: float | None = None
-        self.drop_after: float | None = None
-        self.close_code = 1011
-        self.audio_seconds = 0.0
 
     def authorized(self, request: Request) -> bool:
         header = request.headers.get("Authorization") or ""

@@ -33,34 +33,25 @@ from websockets.exceptions import ConnectionClosed
 
 from openrevox.audio.codec import RATE, Samples, resample, ulaw_decode
 from openrevox.audio.stt import shared_recognizer
-from tests.audio.fake_ws import WsFake
+from tests.audio.fake_ws import SttFake
 
 MODELS = frozenset({"stt-rt-v4", "stt-rt-v5", "stt-rt-preview", "stt-rt-v3"})
 VOICED = 300
 
 
-class FakeSonioxSTT(WsFake):
+class FakeSonioxSTT(SttFake):
     path = "/transcribe-websocket"
 
     def __init__(self) -> None:
         super().__init__()
         self.configs: list[dict[str, Any]] = []
-        self.controls: list[str] = []
         self.reset()
 
     def reset(self) -> None:
         super().reset()
         self.configs.clear()
-        self.controls.clear()
-        self.final_delay = 0.35
-        self.canned_text: str | None = None
-        self.interim_every: float | None = 1.0
         self.endpoint_silence = 0.5
-        self.error_after: float | None = None
         self.error_code = 503
-        self.drop_after: float | None = None
-        self.close_code = 1011
-        self.audio_seconds = 0.0
 
     async def session(self, connection: ServerConnection) -> None:
         request = connection.request

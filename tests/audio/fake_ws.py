@@ -90,3 +90,22 @@ class WsFake:
         """Run ``function`` on the fake's loop (to change it while it serves)."""
         assert self._loop is not None
         self._loop.call_soon_threadsafe(function, *args)
+
+
+class SttFake(WsFake):
+    """A fake live STT: the knobs the Deepgram and Soniox fakes both take."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[str] = []
+
+    def reset(self) -> None:
+        super().reset()
+        self.controls.clear()
+        self.final_delay = 0.35
+        self.canned_text: str | None = None
+        self.interim_every: float | None = 1.0
+        self.error_after: float | None = None
+        self.drop_after: float | None = None
+        self.close_code = 1011
+        self.audio_seconds = 0.0
