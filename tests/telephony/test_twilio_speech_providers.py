@@ -76,7 +76,7 @@ def test_a_twilio_call_speaks_through_elevenlabs_and_hears_through_deepgram(
     fake_twilio.reset()
     fake_openai.reset()
     org = provider_engine.new_org()
-    caller_id = f"+1415{uuid.uuid4().int % 10**7:07d}"
+    caller_id = f"+14157{uuid.uuid4().int % 10**6:06d}"  # a valid exchange (7XX)
     import_number(provider_engine, org, fake_twilio, caller_id)
     client = revox.Revox(api_key=org.live_key, base_url=f"{provider_engine.url}/api", max_retries=0)
     line = TwilioOrg(org, caller_id, client)
