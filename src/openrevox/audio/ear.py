@@ -8,6 +8,14 @@ machine says when speech starts and stops. A turn opens
 when speech starts (with the half second before it, which the VAD needed to be sure)
 and ends after a pause: at ``min_pause`` when the turn model calls the turn complete
 (asked a little earlier, so its verdict is ready), at ``max_pause`` whatever it says.
+A streaming recogniser that detects end of speech itself (Deepgram) votes too
+(``endpoint``), never against the turn model: its ``SPEECH_END`` while the VAD has
+already heard the speaker stop asks the model at once, and the turn ends as soon as the
+model calls it complete, without waiting out ``min_pause`` (both heard the speech end);
+its ``UTTERANCE_END`` (no word for its window) while the VAD still hears voice ends the
+turn, since that voice is noise the VAD cannot tell from speech (steady line noise), and
+no turn opens again until the VAD goes quiet: the agent never waits for that noise to
+stop (``max_turn`` would end such a turn only after 30 s, and open the next at once).
 The turn's audio is streamed to the side's ``SpeechToText`` (``speech.py``) from its
 start (the half second before included), finalized when the turn ends, and the text put
 in the inbox, in order. A speech provider's failure is put there too (a ``SpeechFault``).
@@ -33,7 +41,7 @@ from pipecat.audio.vad.vad_analyzer import VADState
 from openrevox.audio.answer import AnswerListener
 from openrevox.audio.codec import FRAME_SAMPLES, RATE, Samples, ulaw_decode
 from openrevox.audio.silero import WINDOW
-from openrevox.audio.speech import SpeechFault, SpeechToText
+from openrevox.audio.speech import UTTERANCE_END, SpeechFault, SpeechToText
 from openrevox.audio.tones import BeepDetector
 from openrevox.audio.turn import COMPLETE, SmartTurn
 from openrevox.audio.vad import SileroVAD
@@ -178,6 +186,7 @@ class Ear:
         self.beeped = asyncio.Event()
         self.vad = vad or SileroVAD()
         self.stt = stt
+        stt.on_endpoint = self.endpoint
         self.on_heard: Callable[[Heard], None] | None = None
         self._position = 0  # samples of the VAD windows advanced so far
         self._run_start = 0  # where the voiced run under way started
@@ -198,6 +207,8 @@ class Ear:
         self._pause = 0  # VAD windows since the last voiced one
         self._state = VADState.QUIET
         self._verdict: Future[float] | None = None
+        self._endpointed = False  # the recogniser heard the speech end in this pause
+        self._noise = False  # the VAD's voice is noise (an utterance end said so)
         self._beeps = BeepDetector() if beeps else None
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
@@ -250,8 +261,9 @@ class Ear:
                     self._run_start = start if self._onset is None else min(self._onset, start)
                 self._was_voiced = True
                 self._pause = 0
+                self._endpointed = False
                 self._drop_verdict()  # the speaker went on: that pause ended no turn
-                if state == VADState.SPEAKING and self._turn is None:
+                if state == VADState.SPEAKING and self._turn is None and not self._noise:
                     self._open_turn()
                     self._voice = (self._run_start, self._position)
                 elif self._turn is not None:
@@ -260,8 +272,10 @@ class Ear:
             else:
                 self._was_voiced = False
                 self._pause += 1
-            if state == VADState.QUIET and self._state != VADState.QUIET and self._on_event:
-                self._on_event("speech_stopped")
+            if state == VADState.QUIET:
+                self._noise = False
+                if self._state != VADState.QUIET and self._on_event:
+                    self._on_event("speech_stopped")
             self._state = state
         if self._turn is not None:
             self._consider_end()
@@ -279,6 +293,19 @@ class Ear:
         if self._on_speech_start is not None:
             self._on_speech_start()
 
+    def endpoint(self, kind: str) -> None:
+        """The recogniser's end-of-speech event (``SpeechToText.on_endpoint``), on the
+        loop: a vote in turn detection (the module's docstring)."""
+        if self._turn is None:
+            return
+        log.debug("%s: the recogniser's %s (pause %d windows)", self.name, kind, self._pause)
+        if kind == UTTERANCE_END and self._pause == 0:
+            self._noise = True
+            self._end_turn()
+        elif self._pause > 0:  # while voice is heard, a stale or early event: ignored
+            self._endpointed = True
+            self._consider_end()
+
     def _consider_end(self) -> None:
         turns = self._turns
         pause = self._pause
@@ -286,18 +313,22 @@ class Ear:
             self._end_turn()
             return
         quiet = self.vad.state == VADState.QUIET
+        # The recogniser and the VAD both heard the speech end: no need to wait for
+        # ``min_pause`` (the turn model, if any, still has the last word).
+        paused = pause >= _windows(turns.min_pause) or (self._endpointed and quiet)
         if turns.model is None:
-            if pause >= _windows(turns.min_pause) and quiet:
+            if paused and quiet:
                 self._end_turn()
             return
-        if self._verdict is None and pause >= max(_windows(turns.min_pause - turns.lead), 1):
+        asked_at = max(_windows(turns.min_pause - turns.lead), 1)
+        if self._verdict is None and (pause >= asked_at or (self._endpointed and quiet)):
             asked = self._verdict = turns.model.predict(self._audio(), stream=self)
             asked.add_done_callback(self._verdict_ready)
         verdict = self._verdict
         if (
             verdict is not None
             and verdict.done()
-            and pause >= _windows(turns.min_pause)
+            and paused
             and quiet
             and _probability(verdict) >= COMPLETE
         ):
@@ -329,6 +360,7 @@ class Ear:
         )  # fmt: skip
         voice = _refined(self._audio(), self._origin, self._voice)
         self._turn = None
+        self._endpointed = False
         self._drop_verdict()
         if self._on_event is not None:
             self._on_event("turn_ended")

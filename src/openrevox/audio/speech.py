@@ -8,7 +8,9 @@ OpenAI-compatible server's 24 kHz PCM is resampled once), cancelled at once on b
 its timings: time to first byte and the words really synthesized with their times when
 the provider sends them. A call's ears are a ``SpeechToText`` stream: audio in while the
 callee speaks, interim text out (``on_interim``), and the final text of everything sent
-since the last ``finalize`` when the turn ends.
+since the last ``finalize`` when the turn ends. A recogniser that detects end of speech
+itself reports it (``on_endpoint``: ``SPEECH_END``, ``UTTERANCE_END``): one more vote
+in the ear's turn detection (``ear.py``).
 
 The local kit (Piper, pocketsphinx) implements both: ``SentenceSpeech`` over any
 sentence synthesizer, ``UtteranceRecognition`` over any whole-utterance transcriber.
@@ -30,6 +32,9 @@ import numpy as np
 from openrevox.audio.codec import RATE, Samples
 
 LOCAL: Final = "local"  # the bundled kit's name in ``openrevox.speech``
+# A streaming recogniser's end-of-speech events (``SpeechToText.on_endpoint``):
+SPEECH_END: Final = "speech_end"  # it judged the speech over (Deepgram's speech_final)
+UTTERANCE_END: Final = "utterance_end"  # no word for its window (Deepgram's UtteranceEnd)
 
 
 class SpeechFault(Exception):
@@ -102,6 +107,8 @@ class SpeechToText(Protocol):
 
     name: str
     on_interim: Callable[[str], None] | None  # the text heard so far in this turn
+    # SPEECH_END or UTTERANCE_END, from recognisers that detect end of speech themselves
+    on_endpoint: Callable[[str], None] | None
 
     async def start(self) -> None:
         """Connect (raises ``SpeechFault`` when the provider cannot be reached)."""
@@ -270,6 +277,7 @@ class UtteranceRecognition:
     transcriber: UtteranceTranscriber
     name: str = LOCAL
     on_interim: Callable[[str], None] | None = None
+    on_endpoint: Callable[[str], None] | None = None  # never called: no endpoints
     _audio: list[Samples] = field(default_factory=list)
 
     async def start(self) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from openrevox.audio.providers import context_terms
 from openrevox.audio.providers.deepgram.stt import DeepgramRecognition
-from openrevox.audio.speech import SpeechFault
+from openrevox.audio.speech import SPEECH_END, UTTERANCE_END, SpeechFault
 from tests.audio.fake_deepgram_stt import FakeDeepgramSTT
 from tests.audio.providers.test_soniox_stt import stream, utterance
 
@@ -25,18 +25,18 @@ def deepgram(fake: FakeDeepgramSTT, **changes: object) -> DeepgramRecognition:
 def test_a_turn_is_streamed_and_finalized_into_its_text(fake_deepgram: FakeDeepgramSTT) -> None:
     terms = context_terms({"general": [{"key": "domain", "value": "x"}], "terms": ["Alex Martin"]})
 
-    async def run() -> tuple[str, str, list[str], int]:
+    async def run() -> tuple[str, str, list[str], list[str]]:
         ears = deepgram(fake_deepgram, terms=terms)
         interim: list[str] = []
-        endpoints: list[None] = []
+        endpoints: list[str] = []
         ears.on_interim = interim.append
-        ears.on_endpoint = lambda: endpoints.append(None)
+        ears.on_endpoint = endpoints.append
         await ears.start()
         try:
             await stream(ears, utterance("My name is Alex Martin."), real_time=True)  # type: ignore[arg-type]
             first = await ears.finalize()
             await stream(ears, utterance("Yes, absolutely."))  # type: ignore[arg-type]
-            return first, await ears.finalize(), interim, len(endpoints)
+            return first, await ears.finalize(), interim, endpoints
         finally:
             await ears.close()
 
@@ -45,7 +45,8 @@ def test_a_turn_is_streamed_and_finalized_into_its_text(fake_deepgram: FakeDeepg
     assert "Alex Martin" in first and "absolutely" in second.lower()
     assert "Alex" not in second  # each finalize: the audio since the last one
     assert interim and interim[0] != first
-    assert endpoints >= 1  # speech_final after the first utterance's trailing silence
+    # speech_final after the first utterance's trailing silence
+    assert SPEECH_END in endpoints and set(endpoints) <= {SPEECH_END, UTTERANCE_END}
     query = fake_deepgram.queries[-1]
     assert query["model"] == ["nova-3"] and query["encoding"] == ["mulaw"]
     assert query["sample_rate"] == ["8000"] and query["interim_results"] == ["true"]

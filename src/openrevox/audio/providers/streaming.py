@@ -23,6 +23,8 @@ class StreamingRecognition:
 
     def __init__(self) -> None:
         self.on_interim: Callable[[str], None] | None = None
+        # SPEECH_END / UTTERANCE_END, for recognisers that detect end of speech (Deepgram)
+        self.on_endpoint: Callable[[str], None] | None = None
         self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()  # None: finalize
         self._finals: list[str] = []  # final transcripts since the last finalize
         self._waiting: deque[asyncio.Future[str]] = deque()

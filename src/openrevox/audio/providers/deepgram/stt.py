@@ -3,8 +3,9 @@
 The query asks for the phone line's own audio (``encoding=mulaw``, ``sample_rate=8000``,
 mono: nothing is resampled), ``interim_results`` (reported to ``on_interim``, a second
 trigger for barge-in), ``endpointing`` and ``utterance_end_ms`` with ``vad_events``:
-Deepgram's end-of-speech signals (``speech_final`` results, ``UtteranceEnd``) are
-counted in ``endpoints`` and reported to ``on_endpoint``. The assistant's
+Deepgram's end-of-speech signals are counted in ``endpoints`` and reported to
+``on_endpoint``, a vote in the ear's turn detection: a ``speech_final`` result as
+``SPEECH_END``, an ``UtteranceEnd`` message as ``UTTERANCE_END``. The assistant's
 ``stt_context`` terms go as ``keyterm`` (nova-3) or ``keywords`` (older models). Our
 turn detection ends a turn with a ``Finalize`` message: the finals since the last one
 come back up to a result marked ``from_finalize``. ``KeepAlive`` every few seconds of
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from openrevox.audio.codec import Samples, ulaw_encode
 from openrevox.audio.providers.streaming import StreamingRecognition
 from openrevox.audio.providers.websocket import close_status, connect, websocket_base
-from openrevox.audio.speech import SpeechFault
+from openrevox.audio.speech import SPEECH_END, UTTERANCE_END, SpeechFault
 
 DEFAULT_MODEL: Final = "nova-3"
 ENDPOINTING_MS: Final = 300
@@ -73,7 +73,6 @@ class DeepgramRecognition(StreamingRecognition):
         terms: list[str] | None = None,
     ) -> None:
         super().__init__()
-        self.on_endpoint: Callable[[], None] | None = None
         self.endpoints = 0  # speech_final results and UtteranceEnd messages seen
         self.url = websocket_url(base_url, model=model, terms=terms)
         self._api_key = api_key
@@ -145,7 +144,7 @@ class DeepgramRecognition(StreamingRecognition):
     def _message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "UtteranceEnd":
-            self._endpoint()
+            self._endpoint(UTTERANCE_END)
             return
         if kind == "Error" or message.get("err_code"):
             code = message.get("variant") or message.get("err_code") or ""
@@ -160,17 +159,17 @@ class DeepgramRecognition(StreamingRecognition):
             if transcript:
                 self._finals.append(transcript)
             if message.get("speech_final"):
-                self._endpoint()
+                self._endpoint(SPEECH_END)
             if message.get("from_finalize") and self._waiting:
                 text, self._finals = " ".join(self._finals).strip(), []
                 self._answer(text)
         elif transcript and self.on_interim is not None:
             self.on_interim(" ".join([*self._finals, transcript]).strip())
 
-    def _endpoint(self) -> None:
+    def _endpoint(self, kind: str) -> None:
         self.endpoints += 1
         if self.on_endpoint is not None:
-            self.on_endpoint()
+            self.on_endpoint(kind)
 
     async def close(self) -> None:
         self._closing = True

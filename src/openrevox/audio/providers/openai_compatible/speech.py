@@ -193,6 +193,7 @@ class OpenAITranscription:
         terms: list[str] | None = None,
     ) -> None:
         self.on_interim: Callable[[str], None] | None = None  # never called: no interim
+        self.on_endpoint: Callable[[str], None] | None = None  # never called: no stream
         self.client = _client(base_url, api_key)
         self.model = model
         self.prompt = ", ".join(terms) if terms else None
