@@ -51,7 +51,7 @@ def test_an_endpoint_after_the_vads_stop_ends_the_turn_before_min_pause() -> Non
         _feed(ear, QUIET, 0.0, 0.35)  # the VAD stops at 0.2 s
         assert ear.vad.state == VADState.QUIET and ear._turn is not None  # before min_pause
         ear.stt.on_endpoint(SPEECH_END)
-        assert ear._turn is None
+        assert ear._turn is None and ear.endpoint_ends == 1
         assert int(str(await ear.inbox.get(5.0))) > RATE
 
     asyncio.run(run())
@@ -64,7 +64,7 @@ def test_without_an_endpoint_the_turn_waits_for_min_pause() -> None:
         _feed(ear, QUIET, 0.0, 0.5)
         assert ear._turn is not None
         _feed(ear, QUIET, 0.0, 0.2)
-        assert ear._turn is None
+        assert ear._turn is None and ear.endpoint_ends == 0
 
     asyncio.run(run())
 
@@ -102,7 +102,7 @@ def test_an_utterance_end_closes_a_turn_noise_holds_open_and_the_noise_opens_non
         assert ear._turn is not None
         assert ear.stt.on_endpoint is not None
         ear.stt.on_endpoint(UTTERANCE_END)
-        assert ear._turn is None
+        assert ear._turn is None and ear.noise_ends == 1
         await ear.inbox.get(5.0)
         _feed(ear, TONE, 0.95, 2.0)  # the same noise: no new turn
         assert not ear.hearing

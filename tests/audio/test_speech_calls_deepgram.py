@@ -1,6 +1,7 @@
 """Calls at audio fidelity whose agent hears through Deepgram (its fake, real speech
 recognized by pocketsphinx) and speaks through ElevenLabs: the callee's turn heard with
-Deepgram's delay in ``speech_events``, a barge-in on its interim words, and an error
+Deepgram's delay in ``speech_events``, a barge-in on its interim words, turns ended on
+Deepgram's ``speech_final`` before ``min_pause`` when smart-turn agrees, and an error
 or a drop mid-call ending the line with its reason. Real time: serial."""
 
 from __future__ import annotations
@@ -95,3 +96,24 @@ def test_deepgram_failing_mid_call_ends_the_line_with_its_reason(
 
     reason = asyncio.run(run()).reason
     assert reason == ("stt_error" if failure == "error" else "stt_disconnected")
+
+
+def test_deepgrams_speech_final_ends_the_turn_before_min_pause_when_smart_turn_agrees(
+    fake_elevenlabs_tts: FakeElevenLabsTTS, fake_deepgram: FakeDeepgramSTT
+) -> None:
+    async def run() -> tuple[list[str | None], int, int]:
+        line = await open_line(fake_elevenlabs_tts, fake_deepgram)
+        ear = line.agent.side.ear
+        heard = []
+        try:
+            for _ in range(3):
+                await line.person_says("Hello, who is calling?")
+                heard.append(await line.hear(10.0))
+                await asyncio.sleep(0.3)
+            return heard, ear.endpoint_ends, ear.noise_ends
+        finally:
+            await line.hang_up()
+
+    heard, early, noise = asyncio.run(run())
+    assert all(text and "calling" in text.lower() for text in heard)
+    assert early >= 1 and noise == 0

@@ -209,6 +209,8 @@ class Ear:
         self._verdict: Future[float] | None = None
         self._endpointed = False  # the recogniser heard the speech end in this pause
         self._noise = False  # the VAD's voice is noise (an utterance end said so)
+        self.endpoint_ends = 0  # turns ended before ``min_pause`` on the recogniser's vote
+        self.noise_ends = 0  # turns an utterance end closed while the VAD heard voice
         self._beeps = BeepDetector() if beeps else None
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
@@ -301,6 +303,7 @@ class Ear:
         log.debug("%s: the recogniser's %s (pause %d windows)", self.name, kind, self._pause)
         if kind == UTTERANCE_END and self._pause == 0:
             self._noise = True
+            self.noise_ends += 1
             self._end_turn()
         elif self._pause > 0:  # while voice is heard, a stale or early event: ignored
             self._endpointed = True
@@ -359,6 +362,8 @@ class Ear:
             self.name, self._turn_samples / RATE, self._pause * WINDOW / RATE,
         )  # fmt: skip
         voice = _refined(self._audio(), self._origin, self._voice)
+        if self._endpointed and self._pause < _windows(self._turns.min_pause):
+            self.endpoint_ends += 1
         self._turn = None
         self._endpointed = False
         self._drop_verdict()
