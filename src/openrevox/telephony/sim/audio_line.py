@@ -18,7 +18,7 @@ failure reaches the agent as a ``LineFault``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from openrevox.audio.ear import Ear, Inbox, TurnPolicy
@@ -36,7 +36,7 @@ from openrevox.audio.stt import PocketsphinxTranscriber, shared_recognizer
 from openrevox.audio.tones import beep
 from openrevox.audio.tts import CALLEE, Style, local_speech, voice_speed
 from openrevox.audio.turn import shared_smart_turn
-from openrevox.audio.wire import Dtmf, Hangup, Wire
+from openrevox.audio.wire import Dtmf, Hangup, Port, Wire
 from openrevox.domain.answer_detection import Decision
 from openrevox.telephony.base import LineFault
 from openrevox.telephony.sim.line import SimLine, Utterance
@@ -56,7 +56,72 @@ def sim_turns() -> TurnPolicy:
     return TurnPolicy(model=shared_smart_turn(), min_pause=MIN_PAUSE, max_pause=MAX_PAUSE)
 
 
-class AudioSimLine(SimLine):
+def callee_side(
+    engine: AudioEngine, port: Port, hints: Sequence[str], turns: TurnPolicy, name: str = "callee"
+) -> CallSide:
+    """A simulated person's mouth and ear on ``port``, with the local kit."""
+    return CallSide(
+        engine,
+        Mouth(local_speech(CALLEE), stream=False),  # a person says a sentence in one go
+        Ear(
+            UtteranceRecognition(PocketsphinxTranscriber(shared_recognizer(tuple(hints)))),
+            Inbox(),
+            turns=turns,
+            name=f"{name}'s ear",
+            beeps=False,  # a callee never hears an answering machine's beep
+        ),
+        port,
+    )
+
+
+class AudioPersonLine(SimLine):
+    """A ``SimLine`` whose person speaks and hears real audio through ``callee``: the
+    simulated audio line and a fake carrier's far side both run the personas on it."""
+
+    callee: CallSide
+    _answered_at: float
+
+    async def person_says(self, text: str, *, interrupt: bool = False) -> None:
+        # Real audio: the callee's own ear decides when the agent's turn ended.
+        del interrupt
+        if self.person_hung_up or self.agent_hung_up:
+            return
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(self._answered_at + PICKUP_SECONDS - loop.time(), 0.0))
+        self.person_speaking = True
+        try:
+            await self.callee.mouth.say(text)
+        finally:
+            self.person_speaking = False
+
+    async def person_beeps(self) -> None:
+        hz, seconds = self.beep_shape()
+        await self.callee.mouth.play(beep(seconds, hz))
+
+    async def person_waits_for_the_agent_to_speak(self, wait: float) -> bool:
+        """Until the callee hears the agent talking (True), or ``wait`` seconds passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while not self.callee.ear.hearing:
+            if loop.time() >= deadline or self.agent_hung_up:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def person_hears(self, wait: float) -> Utterance | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            item = await self.callee.ear.inbox.get(max(deadline - loop.time(), 0.0))
+            if item is None or isinstance(item, Hangup):
+                return None
+            if isinstance(item, Dtmf):
+                return Utterance("", dtmf=item.digits)
+            if isinstance(item, str):
+                return Utterance(item)
+
+
+class AudioSimLine(AudioPersonLine):
     """Both ends of one simulated audio call (a ``SimLine`` whose utterances are audio)."""
 
     def __init__(self, agent: AudioLine, callee: CallSide, wire: Wire, seed: int = 0) -> None:
@@ -90,18 +155,7 @@ class AudioSimLine(SimLine):
         wire = Wire()
         turns = sim_turns()
         agent = AudioLine.open(engine, wire.a, assistant, turns=turns, stt=stt, tts=tts)
-        callee = CallSide(
-            engine,
-            Mouth(local_speech(CALLEE), stream=False),  # a person says a sentence in one go
-            Ear(
-                UtteranceRecognition(PocketsphinxTranscriber(shared_recognizer(heard_by_callee))),
-                Inbox(),
-                turns=turns,
-                name="callee's ear",
-                beeps=False,  # a callee never hears an answering machine's beep
-            ),
-            wire.b,
-        )
+        callee = callee_side(engine, wire.b, heard_by_callee, turns)
         wire.connect(agent.side, callee)
         agent.side.attach()
         callee.attach()
@@ -166,45 +220,6 @@ class AudioSimLine(SimLine):
         return self.agent.callee_speaking
 
     # -- the simulated person's side --
-
-    async def person_says(self, text: str, *, interrupt: bool = False) -> None:
-        # Real audio: the callee's own ear decides when the agent's turn ended.
-        del interrupt
-        if self.person_hung_up or self.agent_hung_up:
-            return
-        loop = asyncio.get_running_loop()
-        await asyncio.sleep(max(self._answered_at + PICKUP_SECONDS - loop.time(), 0.0))
-        self.person_speaking = True
-        try:
-            await self.callee.mouth.say(text)
-        finally:
-            self.person_speaking = False
-
-    async def person_beeps(self) -> None:
-        hz, seconds = self.beep_shape()
-        await self.callee.mouth.play(beep(seconds, hz))
-
-    async def person_waits_for_the_agent_to_speak(self, wait: float) -> bool:
-        """Until the callee hears the agent talking (True), or ``wait`` seconds passed."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while not self.callee.ear.hearing:
-            if loop.time() >= deadline or self.agent_hung_up:
-                return False
-            await asyncio.sleep(0.02)
-        return True
-
-    async def person_hears(self, wait: float) -> Utterance | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while True:
-            item = await self.callee.ear.inbox.get(max(deadline - loop.time(), 0.0))
-            if item is None or isinstance(item, Hangup):
-                return None
-            if isinstance(item, Dtmf):
-                return Utterance("", dtmf=item.digits)
-            if isinstance(item, str):
-                return Utterance(item)
 
     async def person_hangs_up(self) -> None:
         self.person_hung_up = True
