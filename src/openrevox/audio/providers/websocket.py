@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Final, Generic, TypeVar
 
 import websockets
@@ -144,7 +145,7 @@ class ContextSocket:
 S = TypeVar("S", bound=ContextSocket)
 
 
-class ContextSynthesis(Generic[S]):
+class ContextSynthesis(ABC, Generic[S]):
     """One utterance on a ``ContextSocket``: its context, its time to first audio, and a
     cancel that forgets the context at once and tells the provider when it knows of it."""
 
@@ -166,9 +167,9 @@ class ContextSynthesis(Generic[S]):
         if self._ttfb_ms is None and self._pushed_at is not None:
             self._ttfb_ms = (self._loop.time() - self._pushed_at) * 1000
 
+    @abstractmethod
     def _cancel_message(self) -> dict[str, Any] | None:
         """What tells the provider to stop this context (None: nothing to tell)."""
-        raise NotImplementedError
 
     async def cancel(self) -> None:
         if self._cancelled:
