@@ -12,7 +12,7 @@ from openrevox.api.deps import Auth, Services
 from openrevox.api.responses import JSON, success
 from openrevox.api.schemas.common import WireModel
 from openrevox.domain.clock import iso
-from openrevox.errors import InvalidField, NotFound
+from openrevox.errors import InvalidField
 from openrevox.services import number_settings
 from openrevox.services import phone_numbers as number_imports
 from openrevox.store.repositories import accounts, assistants, phone_numbers
@@ -59,20 +59,6 @@ async def phone_number_wire(
         "source": record.source,
         "type": record.type,
     }
-
-
-async def _get_or_404(
-    conn: AsyncConnection, principal: Principal, phone_number_id: str
-) -> PhoneNumberRecord:
-    record = await phone_numbers.get(
-        conn,
-        organization_id=principal.organization_id,
-        mode=principal.mode,
-        phone_number_id=phone_number_id,
-    )
-    if record is None:
-        raise NotFound(f"no phone number with id '{phone_number_id}'", param="id")
-    return record
 
 
 @router.get("", summary="Get the organization's phone numbers")
@@ -153,7 +139,7 @@ async def provision_sandbox_number(
                 phone_number_id=record.id,
                 changes={"inbound_assistant_id": body.inbound_assistant_id},
             )
-            record = await _get_or_404(conn, principal, record.id)
+            record = await number_settings.get_or_404(conn, principal, record.id)
         payload = {"phone_number": await phone_number_wire(conn, principal, record)}
     return JSON(payload)
 
@@ -183,6 +169,6 @@ async def update_phone_number(
 @router.delete("/{phone_number_id}", summary="Delete a phone number")
 async def delete_phone_number(phone_number_id: str, principal: Auth, services: Services) -> JSON:
     async with services.db.transaction() as conn:
-        record = await _get_or_404(conn, principal, phone_number_id)
+        record = await number_settings.get_or_404(conn, principal, phone_number_id)
         await phone_numbers.delete(conn, phone_number_id=record.id)
     return success()
